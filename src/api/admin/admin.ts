@@ -1,0 +1,228 @@
+/**
+ * The management API under /admin/v1: accounts (with models and access), keys, logs, usage, catalogue and
+ * Test Credentials. Admin keys may do everything; an account's managers may read and edit that account.
+ * Credentials are write-only: every answer shows them as "<redacted>".
+ */
+import { Elysia, t } from "elysia";
+import { AccountSpec, AccessSpec, ModelSpec, validate, type AccountSpec as Spec } from "../../config/account-spec.ts";
+import { canManageAccount, isAdmin, type Principal } from "../../core/access.ts";
+import type { Gateway } from "../../core/gateway.ts";
+import { testAccount } from "../../core/test-account.ts";
+import { deleteAccount, readAccount, redactSpec, upsertAccount } from "../../db/accounts-repo.ts";
+import { createKey, listKeys, revokeKey } from "../../db/keys-repo.ts";
+import { authenticate } from "../../http/auth.ts";
+import { badRequest, GatewayError } from "../../http/errors.ts";
+import { PROVIDER_KINDS, type AccountRecord, type ProviderKind } from "../../providers/types.ts";
+import { catalogue } from "../../usage/pricing.ts";
+import { queryLogs, queryUsage, USAGE_GROUPS, type UsageGroup } from "../../usage/queries.ts";
+
+const forbidden = (what: string) => new GatewayError(403, `Your key may not ${what}`, { code: "not_allowed" });
+
+function requireAdmin(p: Principal, what: string) {
+  if (!isAdmin(p)) throw forbidden(what);
+}
+
+function managedAccount(gw: Gateway, p: Principal, name: string): AccountRecord {
+  const a = gw.registry.accounts.get(name);
+  if (!a) throw new GatewayError(404, `Unknown account '${name}'`, { code: "account_not_found" });
+  if (!canManageAccount(p, a)) throw forbidden(`manage the account '${name}'`);
+  return a;
+}
+
+function parseTime(v: string | undefined, param: string): number | undefined {
+  if (!v) return undefined;
+  const rel = /^(\d+)([smhd])$/.exec(v);
+  if (rel) return Date.now() - Number(rel[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[rel[2] as "s"];
+  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(n)) throw badRequest(`'${param}' must be a date, epoch milliseconds or a duration like 24h`, param);
+  return n;
+}
+
+export function adminApi(gw: Gateway) {
+  const save = (spec: Spec) => {
+    const change = upsertAccount(gw.store, gw.masterKey, spec, "api");
+    gw.registry.reload();
+    return change;
+  };
+  const current = (name: string) => readAccount(gw.store, gw.masterKey, name)!;
+  const show = (name: string) => redactSpec(current(name));
+  /** Credentials sent back as "<redacted>" (or left out) keep their stored value. */
+  const mergeAuth = (incoming: Record<string, string> | undefined, stored: Record<string, string> | undefined) => {
+    if (!incoming) return stored ?? {};
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(incoming)) out[k] = v === "<redacted>" && stored?.[k] ? stored[k] : v;
+    return out;
+  };
+  const managedNames = (p: Principal) =>
+    [...gw.registry.accounts.values()].filter((a) => canManageAccount(p, a)).map((a) => a.name);
+
+  return new Elysia({ prefix: "/admin/v1" })
+    .derive(({ request }) => ({ principal: authenticate(gw.registry, request.headers) }))
+    .get("/accounts", ({ principal }) => ({
+      object: "list",
+      data: managedNames(principal).map(show),
+    }))
+    .post(
+      "/accounts",
+      ({ principal, body, set }) => {
+        requireAdmin(principal, "create accounts");
+        const spec = validate(AccountSpec, body);
+        if (gw.registry.accounts.has(spec.name)) {
+          throw new GatewayError(409, `Account '${spec.name}' already exists`, { param: "name", code: "account_exists" });
+        }
+        save(spec);
+        set.status = 201;
+        return show(spec.name);
+      },
+      { body: t.Any(), parse: "json" },
+    )
+    .get("/accounts/:name", ({ principal, params }) => {
+      managedAccount(gw, principal, params.name);
+      return show(params.name);
+    })
+    .put(
+      "/accounts/:name",
+      ({ principal, params, body }) => {
+        const exists = gw.registry.accounts.has(params.name);
+        if (exists) managedAccount(gw, principal, params.name);
+        else requireAdmin(principal, "create accounts");
+        const raw = { ...(body as object), name: params.name } as any;
+        const stored = exists ? current(params.name) : undefined;
+        raw.auth = mergeAuth(raw.auth, stored?.auth);
+        const spec = validate(AccountSpec, raw);
+        const change = save(spec);
+        return { change, account: show(spec.name) };
+      },
+      { body: t.Any(), parse: "json" },
+    )
+    .delete("/accounts/:name", ({ principal, params }) => {
+      requireAdmin(principal, "delete accounts");
+      if (!deleteAccount(gw.store, params.name)) throw new GatewayError(404, `Unknown account '${params.name}'`, { code: "account_not_found" });
+      gw.registry.reload();
+      return { deleted: true, name: params.name };
+    })
+    .get("/accounts/:name/models", ({ principal, params }) => {
+      managedAccount(gw, principal, params.name);
+      return { object: "list", data: current(params.name).models };
+    })
+    .post(
+      "/accounts/:name/models",
+      ({ principal, params, body, set }) => {
+        managedAccount(gw, principal, params.name);
+        const m = validate(ModelSpec, body);
+        const spec = current(params.name);
+        if (spec.models.some((x) => x.name === m.name)) {
+          throw new GatewayError(409, `Model '${m.name}' already exists in account '${params.name}'`, { param: "name" });
+        }
+        save({ ...spec, models: [...spec.models, m] });
+        set.status = 201;
+        return m;
+      },
+      { body: t.Any(), parse: "json" },
+    )
+    .put(
+      "/accounts/:name/models/:model",
+      ({ principal, params, body }) => {
+        managedAccount(gw, principal, params.name);
+        const m = validate(ModelSpec, { ...(body as object), name: params.model });
+        const spec = current(params.name);
+        const others = spec.models.filter((x) => x.name !== m.name);
+        save({ ...spec, models: [...others, m] });
+        return m;
+      },
+      { body: t.Any(), parse: "json" },
+    )
+    .delete("/accounts/:name/models/:model", ({ principal, params }) => {
+      managedAccount(gw, principal, params.name);
+      const spec = current(params.name);
+      if (!spec.models.some((x) => x.name === params.model)) {
+        throw new GatewayError(404, `Unknown model '${params.model}' in account '${params.name}'`, { code: "model_not_found" });
+      }
+      save({ ...spec, models: spec.models.filter((x) => x.name !== params.model) });
+      return { deleted: true, model: `${params.name}/${params.model}` };
+    })
+    .get("/accounts/:name/access", ({ principal, params }) => managedAccount(gw, principal, params.name).access)
+    .put(
+      "/accounts/:name/access",
+      ({ principal, params, body }) => {
+        managedAccount(gw, principal, params.name);
+        const access = validate(AccessSpec, body);
+        save({ ...current(params.name), access });
+        return gw.registry.accounts.get(params.name)!.access;
+      },
+      { body: t.Any(), parse: "json" },
+    )
+    .post("/accounts/:name/test", async ({ principal, params }) => {
+      const a = managedAccount(gw, principal, params.name);
+      const results = await testAccount(a, gw.fetch);
+      return { account: a.name, ok: results.every((r) => r.ok), results };
+    })
+    .get("/keys", ({ principal }) => {
+      requireAdmin(principal, "list keys");
+      return { object: "list", data: listKeys(gw.store) };
+    })
+    .post(
+      "/keys",
+      ({ principal, body, set }) => {
+        requireAdmin(principal, "create keys");
+        const expiresAt = body.expires_at ? parseTime(String(body.expires_at), "expires_at") : null;
+        const { key, info } = createKey(gw.store, {
+          name: body.name,
+          subject: body.subject,
+          teams: body.teams,
+          role: body.role,
+          expiresAt,
+        });
+        gw.registry.reload();
+        set.status = 201;
+        return { ...info, key };
+      },
+      {
+        parse: "json",
+        body: t.Object({
+          name: t.String({ minLength: 1, maxLength: 100 }),
+          subject: t.String({ pattern: "^(user|team|virtualaccount):.+$" }),
+          teams: t.Optional(t.Array(t.String())),
+          role: t.Optional(t.Union([t.Literal("admin"), t.Literal("user")])),
+          expires_at: t.Optional(t.Union([t.String(), t.Number()])),
+        }),
+      },
+    )
+    .delete("/keys/:id", ({ principal, params }) => {
+      requireAdmin(principal, "revoke keys");
+      const k = revokeKey(gw.store, params.id);
+      if (!k) throw new GatewayError(404, `Unknown key '${params.id}'`, { code: "key_not_found" });
+      gw.registry.reload();
+      return k;
+    })
+    .get("/logs", ({ principal, query }) => {
+      const f = {
+        since: parseTime(query.since, "since"),
+        account: query.account,
+        model: query.model,
+        limit: query.limit ? Number(query.limit) : undefined,
+        accounts: isAdmin(principal) ? undefined : managedNames(principal),
+      };
+      gw.logs.flush();
+      return { object: "list", data: queryLogs(gw.store, f) };
+    })
+    .get("/usage", ({ principal, query }) => {
+      const by = (query.by ?? "account") as UsageGroup;
+      if (!USAGE_GROUPS.includes(by)) throw badRequest(`'by' must be one of ${USAGE_GROUPS.join(", ")}`, "by");
+      gw.logs.flush();
+      const f = {
+        since: parseTime(query.since, "since"),
+        account: query.account,
+        model: query.model,
+        accounts: isAdmin(principal) ? undefined : managedNames(principal),
+      };
+      return { object: "list", by, data: queryUsage(gw.store, by, f) };
+    })
+    .get("/catalog/:provider", ({ params }) => {
+      if (!PROVIDER_KINDS.includes(params.provider as ProviderKind)) {
+        throw new GatewayError(404, `Unknown provider kind '${params.provider}'; kinds: ${PROVIDER_KINDS.join(", ")}`, { param: "provider" });
+      }
+      const data = catalogue(params.provider as ProviderKind) ?? [];
+      return { object: "list", provider: params.provider, unit: "USD per 1M tokens", data };
+    });
+}

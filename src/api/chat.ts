@@ -1,0 +1,62 @@
+/** POST /chat/completions — non-stream and stream, any provider, usage logged. */
+import { t } from "elysia";
+import type { Principal } from "../core/access.ts";
+import { callContext, responseHeaders, toGatewayError } from "../core/dispatch.ts";
+import type { Gateway } from "../core/gateway.ts";
+import { resolveTarget } from "../core/resolve.ts";
+import { parseMetadataHeader } from "../http/metadata.ts";
+import { encodeChatStream, readUntilContent } from "../http/sse.ts";
+import { adapterFor } from "../providers/registry.ts";
+import { RequestLog } from "../usage/request-log.ts";
+
+const open = { additionalProperties: true } as const;
+
+/** Only what the gateway itself reads is checked; every other field passes through to the provider. */
+export const ChatBody = t.Object(
+  {
+    model: t.String({ minLength: 1 }),
+    messages: t.Array(t.Object({ role: t.String() }, open), { minItems: 1 }),
+    stream: t.Optional(t.Nullable(t.Boolean())),
+    stream_options: t.Optional(t.Nullable(t.Object({ include_usage: t.Optional(t.Boolean()) }, open))),
+  },
+  open,
+);
+
+export const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+};
+
+export async function chatCompletions(gw: Gateway, p: Principal, body: Record<string, any>, request: Request): Promise<Response> {
+  const log = new RequestLog(gw, p, "chat/completions");
+  try {
+    log.setMetadata(parseMetadataHeader(request.headers.get("x-tfy-metadata")));
+    const target = resolveTarget(gw.registry, p, body.model, "chat", request.headers.get("x-tfy-provider-name"));
+    log.setTarget(target);
+    const ctx = callContext(gw, target, request, log);
+    const result = await adapterFor(target.account.provider, target.account.name).chat(ctx, body);
+    const headers = responseHeaders(target, log.id);
+    if (!result.stream) {
+      result.body.provider = target.account.name;
+      log.finish(200, result.body.usage);
+      return new Response(JSON.stringify(result.body), { headers: { ...headers, "content-type": "application/json" } });
+    }
+    log.stream = true;
+    const reader = result.items.getReader();
+    const head = await readUntilContent(reader);
+    const stream = encodeChatStream(reader, head, {
+      includeUsage: body.stream_options?.include_usage === true,
+      provider: target.account.name,
+      heartbeatMs: gw.settings.heartbeatMs,
+      onFirstToken: () => log.firstToken(),
+      onEnd: (usage, err) => log.finish(err ? err.status : 200, usage, err?.message),
+    });
+    return new Response(stream, { headers: { ...headers, ...SSE_HEADERS } });
+  } catch (e) {
+    const err = toGatewayError(e);
+    log.finish(err.status, null, err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * createApp(gw): the Elysia app. Inference routes are mounted under /v1, /api/llm and /api/llm/api/inference/openai;
+ * the management API under /admin/v1. One onError shapes every error into OpenAI's envelope.
+ */
+import { Elysia } from "elysia";
+import { adminApi } from "./api/admin/admin.ts";
+import { ChatBody, chatCompletions } from "./api/chat.ts";
+import { EmbeddingsBody, embeddings } from "./api/embeddings.ts";
+import { getModel, listModels } from "./api/models.ts";
+import { passthrough } from "./api/passthrough.ts";
+import type { Gateway } from "./core/gateway.ts";
+import { authenticate } from "./http/auth.ts";
+import { errorResponse, GatewayError } from "./http/errors.ts";
+import { VERSION } from "./version.ts";
+
+export const INFERENCE_PREFIXES = ["/v1", "/api/llm", "/api/llm/api/inference/openai"] as const;
+
+function inferenceApi(gw: Gateway, prefix: string) {
+  return new Elysia({ prefix })
+    .derive(({ request }) => ({ principal: authenticate(gw.registry, request.headers) }))
+    .post("/chat/completions", ({ principal, body, request }) => chatCompletions(gw, principal, body, request), {
+      body: ChatBody,
+      parse: "json",
+    })
+    .post("/embeddings", ({ principal, body, request }) => embeddings(gw, principal, body, request), {
+      body: EmbeddingsBody,
+      parse: "json",
+    })
+    .get("/models", ({ principal }) => listModels(gw, principal))
+    .get("/models/*", ({ principal, params }) => getModel(gw, principal, decodeURIComponent(params["*"])))
+    .all("/*", ({ principal, request, params }) => passthrough(gw, principal, request, "/" + params["*"]), { parse: "none" });
+}
+
+/** TypeBox path "/messages/0/role" → OpenAI-style param "messages[0].role". */
+export function pathToParam(path: string | undefined): string | null {
+  if (!path) return null;
+  const parts = path.split("/").filter(Boolean);
+  let out = "";
+  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
+  return out || null;
+}
+
+export function toErrorResponse(code: string | number, error: any): Response {
+  if (error instanceof GatewayError) return errorResponse(error);
+  switch (code) {
+    case "VALIDATION": {
+      const first = error.valueError ?? error.all?.[0];
+      const param = pathToParam(first?.path);
+      const what = param ? `'${param}'` : "the request body";
+      const msg = first?.message ?? "invalid request";
+      const missing = first && first.value === undefined;
+      return errorResponse(
+        new GatewayError(400, missing ? `Missing required parameter: ${what}` : `Invalid value for ${what}: ${msg}`, {
+          param,
+          code: missing ? "missing_required_parameter" : "invalid_value",
+        }),
+      );
+    }
+    case "PARSE":
+      return errorResponse(
+        new GatewayError(400, "We could not parse the JSON body of your request. The request body must be valid JSON.", {
+          code: "invalid_json",
+        }),
+      );
+    case "NOT_FOUND":
+      return errorResponse(new GatewayError(404, "Unknown path", { code: "unknown_path" }));
+    default:
+      console.error("unhandled error:", error?.stack ?? error);
+      return errorResponse(new GatewayError(500, "Internal error in the gateway", { type: "api_error", code: "internal_error" }));
+  }
+}
+
+export function createApp(gw: Gateway) {
+  const limit = gw.settings.maxBodyBytes;
+  let app = new Elysia()
+    .onRequest(({ request }) => {
+      const len = request.headers.get("content-length");
+      if (len && Number(len) > limit) {
+        return errorResponse(
+          new GatewayError(413, `Request body of ${len} bytes is larger than the limit of ${limit} bytes`, {
+            code: "request_too_large",
+          }),
+        );
+      }
+    })
+    .onError(({ code, error }) => toErrorResponse(code, error))
+    .get("/health", () => ({ status: "ok", version: VERSION }))
+    .use(adminApi(gw));
+  for (const prefix of INFERENCE_PREFIXES) app = app.use(inferenceApi(gw, prefix)) as any;
+  return app;
+}

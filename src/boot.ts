@@ -1,0 +1,66 @@
+/** Opening a data dir (database, master key, registry, log writer) and serving the app on it. */
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { createApp } from "./app.ts";
+import { DEFAULT_SETTINGS, type Gateway, type GatewaySettings } from "./core/gateway.ts";
+import { Registry } from "./core/registry.ts";
+import { loadOrCreateMasterKey } from "./core/secrets.ts";
+import { openStore } from "./db/client.ts";
+import { createKey, findKeyByHash, hasAdminKey } from "./db/keys-repo.ts";
+import { hashKey } from "./core/secrets.ts";
+import { LogWriter } from "./usage/log-writer.ts";
+
+export interface OpenOptions {
+  dataDir: string;
+  settings?: Partial<GatewaySettings>;
+  fetch?: typeof fetch;
+  logFlushMs?: number;
+}
+
+export function openGateway(o: OpenOptions): Gateway {
+  const dir = resolve(o.dataDir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const store = openStore(join(dir, "switchboard.db"));
+  const masterKey = loadOrCreateMasterKey(join(dir, "master.key"));
+  return {
+    store,
+    masterKey,
+    registry: new Registry(store, masterKey),
+    logs: new LogWriter(store, { flushMs: o.logFlushMs }),
+    settings: { ...DEFAULT_SETTINGS, ...o.settings },
+    fetch: o.fetch ?? fetch,
+  };
+}
+
+/**
+ * The first admin key: SWITCHBOARD_ADMIN_KEY when set (registered if new), else one generated on first start.
+ * Returns the generated key so it can be printed once.
+ */
+export function ensureAdminKey(gw: Gateway, fromEnv?: string): string | undefined {
+  if (fromEnv) {
+    if (!fromEnv.startsWith("sk-") || fromEnv.length < 20) throw new Error("SWITCHBOARD_ADMIN_KEY must start with 'sk-' and be at least 20 characters");
+    if (!findKeyByHash(gw.store, hashKey(fromEnv))) {
+      createKey(gw.store, { name: "admin (SWITCHBOARD_ADMIN_KEY)", subject: "user:admin", role: "admin", key: fromEnv });
+      gw.registry.reload();
+    }
+    return undefined;
+  }
+  if (hasAdminKey(gw.store)) return undefined;
+  const { key } = createKey(gw.store, { name: "admin (first start)", subject: "user:admin", role: "admin" });
+  gw.registry.reload();
+  return key;
+}
+
+export function serve(gw: Gateway, opts: { port: number; hostname: string }) {
+  const app = createApp(gw);
+  app.listen({
+    port: opts.port,
+    hostname: opts.hostname,
+    // streams outlive Bun's 10 s default; quiet streams get SSE heartbeats well inside this
+    idleTimeout: 255,
+    // Bun's own cut-off sits above ours so that a too-large body with content-length gets the OpenAI envelope
+    maxRequestBodySize: gw.settings.maxBodyBytes + 1024 * 1024,
+  });
+  const server = app.server!;
+  return { app, server, url: `http://${server.hostname}:${server.port}` };
+}

@@ -1,0 +1,86 @@
+/**
+ * The shape of an account, as written in gateway.yaml and as taken by the admin API. One schema for both.
+ */
+import { Type as T, type Static } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { badRequest } from "../http/errors.ts";
+import { MODEL_TYPES, PROVIDER_KINDS } from "../providers/types.ts";
+
+export const ACCOUNT_NAME = "^[a-z][a-z0-9-]{1,30}[a-z0-9]$";
+const SUBJECT = "^(user|team|virtualaccount):.+$";
+
+export const ModelCostSpec = T.Object(
+  {
+    input: T.Optional(T.Number({ minimum: 0 })),
+    output: T.Optional(T.Number({ minimum: 0 })),
+    cache_read: T.Optional(T.Number({ minimum: 0 })),
+    cache_write: T.Optional(T.Number({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ModelSpec = T.Object(
+  {
+    name: T.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$" }),
+    model_id: T.Optional(T.String({ minLength: 1 })),
+    types: T.Array(T.Union(MODEL_TYPES.map((x) => T.Literal(x))), { minItems: 1 }),
+    cost: T.Optional(ModelCostSpec),
+    authorized_subjects: T.Optional(T.Array(T.String({ pattern: SUBJECT }))),
+    max_output_tokens: T.Optional(T.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export const AccessSpec = T.Object(
+  {
+    managers: T.Optional(T.Array(T.String({ pattern: SUBJECT }))),
+    users: T.Optional(T.Array(T.String({ pattern: SUBJECT }))),
+  },
+  { additionalProperties: false },
+);
+
+export const AccountSpec = T.Object(
+  {
+    name: T.String({ pattern: ACCOUNT_NAME }),
+    provider: T.Union(PROVIDER_KINDS.map((x) => T.Literal(x))),
+    base_url: T.Optional(T.String({ pattern: "^https?://" })),
+    auth: T.Record(T.String(), T.String()),
+    drop_unsupported_params: T.Optional(T.Boolean()),
+    stream_usage: T.Optional(T.Boolean()),
+    headers: T.Optional(T.Record(T.String(), T.String())),
+    models: T.Array(ModelSpec, { default: [] }),
+    access: T.Optional(AccessSpec),
+  },
+  { additionalProperties: false },
+);
+export type AccountSpec = Static<typeof AccountSpec>;
+export type ModelSpec = Static<typeof ModelSpec>;
+
+export const GatewayConfigSpec = T.Object(
+  { accounts: T.Array(AccountSpec, { default: [] }) },
+  { additionalProperties: true },
+);
+export type GatewayConfig = Static<typeof GatewayConfigSpec>;
+
+/** Validates a value against a schema; the first problem becomes a 400 with `param` = its JSON path. */
+export function validate<S extends import("@sinclair/typebox").TSchema>(
+  schema: S,
+  value: unknown,
+  where = "",
+): Static<S> {
+  const v = Value.Default(schema, structuredClone(value));
+  const first = Value.Errors(schema, v).First();
+  if (first) {
+    const param = (where + first.path.replace(/\//g, ".")).replace(/^\./, "") || null;
+    throw badRequest(`Invalid value at '${param ?? "body"}': ${first.message}`, param);
+  }
+  const model = (v as any).models as ModelSpec[] | undefined;
+  if (Array.isArray(model)) {
+    const seen = new Set<string>();
+    model.forEach((m, i) => {
+      if (seen.has(m.name)) throw badRequest(`Duplicate model name '${m.name}'`, `${where}models[${i}].name`.replace(/^\./, ""));
+      seen.add(m.name);
+    });
+  }
+  return v as Static<S>;
+}

@@ -1,0 +1,37 @@
+/**
+ * Declarative, idempotent apply of a gateway config: accounts in the file are created or updated; accounts that an
+ * earlier apply created and that are gone from the file are deleted; accounts made through the API are left alone.
+ */
+import type { Gateway } from "../core/gateway.ts";
+import { deleteAccount, readAllAccounts, upsertAccount, type Change } from "../db/accounts-repo.ts";
+import type { GatewayConfig } from "./account-spec.ts";
+
+export interface ApplyResult {
+  changes: { account: string; change: Change | "deleted" }[];
+  changed: boolean;
+}
+
+export function applyConfig(gw: Pick<Gateway, "store" | "masterKey">, config: GatewayConfig, dryRun = false): ApplyResult {
+  const changes: ApplyResult["changes"] = [];
+  const run = () => {
+    for (const spec of config.accounts) changes.push({ account: spec.name, change: upsertAccount(gw.store, gw.masterKey, spec, "config", dryRun) });
+    const inFile = new Set(config.accounts.map((a) => a.name));
+    for (const { spec, source } of readAllAccounts(gw.store, gw.masterKey)) {
+      if (source === "config" && !inFile.has(spec.name)) {
+        if (!dryRun) deleteAccount(gw.store, spec.name);
+        changes.push({ account: spec.name, change: "deleted" });
+      }
+    }
+  };
+  if (dryRun) run();
+  else gw.store.db.transaction(() => run());
+  return { changes, changed: changes.some((c) => c.change !== "unchanged") };
+}
+
+export function formatApply(r: ApplyResult, dryRun: boolean): string {
+  const sign = { created: "+", updated: "~", deleted: "-", unchanged: "=" } as const;
+  const lines = r.changes.map((c) => `${sign[c.change]} account ${c.account} ${c.change}`);
+  if (!lines.length) lines.push("no accounts in config");
+  lines.push(dryRun ? "(dry run: nothing was written)" : r.changed ? "applied" : "no changes");
+  return lines.join("\n");
+}

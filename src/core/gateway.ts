@@ -1,0 +1,28 @@
+/** Everything a request handler needs, built once at start (and by tests on a temp dir). */
+import type { Store } from "../db/client.ts";
+import type { LogWriter } from "../usage/log-writer.ts";
+import type { Registry } from "./registry.ts";
+
+export interface GatewaySettings {
+  /** largest request body accepted, in bytes (413 above it) */
+  maxBodyBytes: number;
+  /** default upstream timeout; x-tfy-request-timeout (ms) overrides it per request */
+  requestTimeoutMs: number;
+  /** SSE comment sent when a stream has been quiet this long */
+  heartbeatMs: number;
+}
+
+export const DEFAULT_SETTINGS: GatewaySettings = {
+  maxBodyBytes: 50 * 1024 * 1024,
+  requestTimeoutMs: 10 * 60 * 1000,
+  heartbeatMs: 15_000,
+};
+
+export interface Gateway {
+  store: Store;
+  registry: Registry;
+  logs: LogWriter;
+  masterKey: Buffer;
+  settings: GatewaySettings;
+  fetch: typeof fetch;
+}

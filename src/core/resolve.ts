@@ -1,0 +1,66 @@
+/** "account/model" (or a bare model with x-tfy-provider-name) → Target, with access and capability checks. */
+import { GatewayError } from "../http/errors.ts";
+import type { ModelType, Target } from "../providers/types.ts";
+import { canUseModel, canUseAccount, type Principal } from "./access.ts";
+import type { Registry } from "./registry.ts";
+
+const HOW = "Model ids look like '<account>/<model>', e.g. 'openai-main/gpt-4o-mini'; GET /v1/models lists the ones your key may use.";
+
+export function resolveTarget(
+  reg: Registry,
+  p: Principal,
+  model: string,
+  type: ModelType,
+  providerHeader?: string | null,
+): Target {
+  let accountName: string;
+  let modelName: string;
+  const slash = model.indexOf("/");
+  if (slash > 0 && reg.accounts.has(model.slice(0, slash))) {
+    accountName = model.slice(0, slash);
+    modelName = model.slice(slash + 1);
+  } else if (providerHeader) {
+    accountName = providerHeader;
+    modelName = model;
+  } else if (slash > 0) {
+    accountName = model.slice(0, slash);
+    modelName = model.slice(slash + 1);
+  } else {
+    throw new GatewayError(404, `Model '${model}' names no account. ${HOW}`, { param: "model", code: "model_not_found" });
+  }
+  const account = reg.accounts.get(accountName);
+  if (!account) {
+    throw new GatewayError(404, `Unknown account '${accountName}' in model '${model}'. ${HOW}`, {
+      param: "model",
+      code: "model_not_found",
+    });
+  }
+  const m = account.models.get(modelName);
+  if (!m) {
+    throw new GatewayError(404, `Unknown model '${modelName}' in account '${accountName}'. ${HOW}`, {
+      param: "model",
+      code: "model_not_found",
+    });
+  }
+  const id = `${accountName}/${modelName}`;
+  if (!canUseModel(p, account, m)) {
+    throw new GatewayError(403, `Subject '${p.subject}' is not allowed to use the model ${id}`, {
+      param: "model",
+      code: "model_not_allowed",
+    });
+  }
+  if (!m.types.includes(type)) {
+    throw new GatewayError(400, `${type} is not supported for the model ${id}`, { param: "model", code: "model_type_not_supported" });
+  }
+  return { account, model: m, id };
+}
+
+/** For pass-through paths: the account named by x-tfy-provider-name, if the key may use it. */
+export function resolveAccount(reg: Registry, p: Principal, name: string) {
+  const account = reg.accounts.get(name);
+  if (!account) throw new GatewayError(404, `Unknown account '${name}' in x-tfy-provider-name`, { code: "account_not_found" });
+  if (!canUseAccount(p, account)) {
+    throw new GatewayError(403, `Subject '${p.subject}' is not allowed to use the account ${name}`, { code: "account_not_allowed" });
+  }
+  return account;
+}

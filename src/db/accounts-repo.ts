@@ -1,0 +1,136 @@
+/** Accounts and their models: upsert from a spec (config or admin API), delete, read back without secrets. */
+import { eq } from "drizzle-orm";
+import type { AccountSpec, ModelSpec } from "../config/account-spec.ts";
+import { decryptJson, encryptJson } from "../core/secrets.ts";
+import type { Store } from "./client.ts";
+import { accounts, models, type AccountRow, type ModelRow } from "./schema.ts";
+
+export type Change = "created" | "updated" | "unchanged";
+
+/** The spec as stored, credentials included (decrypted): used for comparison and by the registry. */
+export function rowToSpec(row: AccountRow, modelRows: ModelRow[], masterKey: Buffer): AccountSpec {
+  const settings = row.settings as Record<string, any>;
+  const spec: AccountSpec = {
+    name: row.name,
+    provider: row.provider as AccountSpec["provider"],
+    auth: decryptJson<Record<string, string>>(masterKey, row.authEncrypted),
+    models: modelRows.map(modelRowToSpec),
+    access: { managers: row.managers, users: row.users },
+  };
+  if (row.baseUrl) spec.base_url = row.baseUrl;
+  if (settings.drop_unsupported_params !== undefined) spec.drop_unsupported_params = settings.drop_unsupported_params;
+  if (settings.stream_usage !== undefined) spec.stream_usage = settings.stream_usage;
+  if (settings.headers !== undefined) spec.headers = settings.headers;
+  return spec;
+}
+
+function modelRowToSpec(m: ModelRow): ModelSpec {
+  const s: ModelSpec = { name: m.name, types: m.types as ModelSpec["types"] };
+  if (m.modelId !== m.name) s.model_id = m.modelId;
+  if (m.cost) s.cost = m.cost;
+  if (m.authorizedSubjects) s.authorized_subjects = m.authorizedSubjects;
+  if (m.maxOutputTokens != null) s.max_output_tokens = m.maxOutputTokens;
+  return s;
+}
+
+/** Secrets replaced by a marker: what the API and the CLI show. */
+export function redactSpec(spec: AccountSpec): AccountSpec {
+  return { ...spec, auth: Object.fromEntries(Object.keys(spec.auth).map((k) => [k, "<redacted>"])) };
+}
+
+export function readAccount(store: Store, masterKey: Buffer, name: string): AccountSpec | undefined {
+  const row = store.db.select().from(accounts).where(eq(accounts.name, name)).get();
+  if (!row) return undefined;
+  const ms = store.db.select().from(models).where(eq(models.account, name)).all();
+  return rowToSpec(row, ms, masterKey);
+}
+
+export function readAllAccounts(store: Store, masterKey: Buffer): { spec: AccountSpec; source: string }[] {
+  const rows = store.db.select().from(accounts).all();
+  const ms = store.db.select().from(models).all();
+  return rows.map((r) => ({
+    spec: rowToSpec(
+      r,
+      ms.filter((m) => m.account === r.name),
+      masterKey,
+    ),
+    source: r.source,
+  }));
+}
+
+/** Canonical form for comparing two specs (key order and defaults do not count as a change). */
+export function canonical(spec: AccountSpec): string {
+  const sortKeys = (v: any): any =>
+    Array.isArray(v)
+      ? v.map(sortKeys)
+      : v && typeof v === "object"
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .filter((k) => v[k] !== undefined)
+              .map((k) => [k, sortKeys(v[k])]),
+          )
+        : v;
+  const normal = {
+    ...spec,
+    access: { managers: spec.access?.managers ?? [], users: spec.access?.users ?? [] },
+    models: spec.models.map((m) => ({ ...m, model_id: m.model_id && m.model_id !== m.name ? m.model_id : undefined })),
+  };
+  return JSON.stringify(sortKeys(normal));
+}
+
+export function upsertAccount(
+  store: Store,
+  masterKey: Buffer,
+  spec: AccountSpec,
+  source: "config" | "api",
+  dryRun = false,
+): Change {
+  const existing = readAccount(store, masterKey, spec.name);
+  const change: Change = !existing ? "created" : canonical(existing) === canonical(spec) ? "unchanged" : "updated";
+  if (dryRun || change === "unchanged") return change;
+  const now = Date.now();
+  const settings: Record<string, unknown> = {};
+  if (spec.drop_unsupported_params !== undefined) settings.drop_unsupported_params = spec.drop_unsupported_params;
+  if (spec.stream_usage !== undefined) settings.stream_usage = spec.stream_usage;
+  if (spec.headers !== undefined) settings.headers = spec.headers;
+  const row = {
+    name: spec.name,
+    provider: spec.provider,
+    baseUrl: spec.base_url ?? null,
+    authEncrypted: encryptJson(masterKey, spec.auth),
+    settings,
+    managers: spec.access?.managers ?? [],
+    users: spec.access?.users ?? [],
+    source,
+    updatedAt: now,
+  };
+  store.db.transaction((tx) => {
+    tx.insert(accounts)
+      .values({ ...row, createdAt: now })
+      .onConflictDoUpdate({ target: accounts.name, set: row })
+      .run();
+    tx.delete(models).where(eq(models.account, spec.name)).run();
+    if (spec.models.length) {
+      tx.insert(models)
+        .values(
+          spec.models.map((m) => ({
+            account: spec.name,
+            name: m.name,
+            modelId: m.model_id ?? m.name,
+            types: m.types,
+            cost: m.cost ?? null,
+            authorizedSubjects: m.authorized_subjects ?? null,
+            maxOutputTokens: m.max_output_tokens ?? null,
+          })),
+        )
+        .run();
+    }
+  });
+  return change;
+}
+
+export function deleteAccount(store: Store, name: string): boolean {
+  const r = store.db.delete(accounts).where(eq(accounts.name, name)).run();
+  return r.changes > 0;
+}

@@ -1,0 +1,31 @@
+/** Bearer gateway key → Principal, from the in-memory registry (no disk I/O). */
+import { principalOf, type Principal } from "../core/access.ts";
+import type { Registry } from "../core/registry.ts";
+import { hashKey } from "../core/secrets.ts";
+import type { ApiKeyRow } from "../db/schema.ts";
+import { GatewayError } from "./errors.ts";
+
+const cache = new WeakMap<ApiKeyRow, Principal>();
+
+export function bearerToken(headers: Headers): string | undefined {
+  const h = headers.get("authorization");
+  if (h) {
+    const m = /^Bearer\s+(.+)$/i.exec(h.trim());
+    return m?.[1]?.trim();
+  }
+  return headers.get("x-api-key")?.trim() || undefined;
+}
+
+export function authenticate(reg: Registry, headers: Headers, now = Date.now()): Principal {
+  const token = bearerToken(headers);
+  if (!token) {
+    throw new GatewayError(401, "Missing API key: send 'Authorization: Bearer <switchboard key>'", { code: "missing_api_key" });
+  }
+  const row = reg.keysByHash.get(hashKey(token));
+  if (!row) throw new GatewayError(401, "Invalid API key", { code: "invalid_api_key" });
+  if (row.revokedAt) throw new GatewayError(401, `API key '${row.name}' has been revoked`, { code: "revoked_api_key" });
+  if (row.expiresAt && row.expiresAt <= now) throw new GatewayError(401, `API key '${row.name}' has expired`, { code: "expired_api_key" });
+  let p = cache.get(row);
+  if (!p) cache.set(row, (p = principalOf(row)));
+  return p;
+}

@@ -1,0 +1,67 @@
+/**
+ * The one error type the gateway throws. Everything a client sees as an error goes through
+ * `toErrorBody`, so the envelope is always OpenAI's: {"error":{"message","type","param","code"}}.
+ */
+export type ErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "permission_error"
+  | "not_found_error"
+  | "rate_limit_error"
+  | "overloaded_error"
+  | "upstream_error"
+  | "timeout_error"
+  | "api_error";
+
+export interface ErrorInit {
+  type?: ErrorType | string;
+  param?: string | null;
+  code?: string | null;
+  /** account the error came from, when it came from an upstream */
+  account?: string;
+  headers?: Record<string, string>;
+}
+
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly param: string | null;
+  readonly code: string | null;
+  readonly account?: string;
+  readonly headers?: Record<string, string>;
+
+  constructor(status: number, message: string, init: ErrorInit = {}) {
+    super(message);
+    this.status = status;
+    this.type = init.type ?? defaultType(status);
+    this.param = init.param ?? null;
+    this.code = init.code ?? null;
+    this.account = init.account;
+    this.headers = init.headers;
+  }
+
+  toBody() {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+export function defaultType(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "not_found_error";
+  if (status === 429) return "rate_limit_error";
+  if (status === 529) return "overloaded_error";
+  if (status === 504) return "timeout_error";
+  if (status >= 500) return "api_error";
+  return "invalid_request_error";
+}
+
+export const badRequest = (message: string, param: string | null = null, code: string | null = null) =>
+  new GatewayError(400, message, { param, code });
+
+export function errorResponse(err: GatewayError): Response {
+  return new Response(JSON.stringify(err.toBody()), {
+    status: err.status,
+    headers: { "content-type": "application/json", ...err.headers },
+  });
+}

@@ -1,0 +1,150 @@
+/**
+ * Translated stream items → OpenAI SSE bytes, one event per item as it arrives (pull-based: nothing is read from
+ * upstream before the client is ready for it). Hides the usage chunk from clients that did not ask for it, adds
+ * `provider`, reports first token and usage, sends a comment as heartbeat when the upstream is quiet.
+ */
+import { GatewayError } from "./errors.ts";
+import type { StreamItem } from "../providers/types.ts";
+
+const enc = new TextEncoder();
+const DONE = enc.encode("data: [DONE]\n\n");
+const HEARTBEAT = enc.encode(": keep-alive\n\n");
+
+export interface StreamHooks {
+  includeUsage: boolean;
+  provider: string;
+  heartbeatMs: number;
+  onFirstToken(): void;
+  onEnd(usage: unknown, error: GatewayError | null): void;
+}
+
+/** True for a chunk that carries something the user sees (or the end): not a bare role announcement. */
+export function isContentChunk(chunk: any): boolean {
+  if (chunk?.usage) return true;
+  const choices = chunk?.choices;
+  if (!Array.isArray(choices)) return false;
+  for (const c of choices) {
+    if (c.finish_reason) return true;
+    const d = c.delta;
+    if (d && (d.content || d.reasoning_content || d.tool_calls || d.refusal || d.function_call || d.audio)) return true;
+  }
+  return false;
+}
+
+/**
+ * Reads until the first content chunk. An error before any content is thrown (so the client gets a proper
+ * HTTP error status and routing can fall back); the items read so far are returned to be sent first.
+ */
+export async function readUntilContent(reader: ReadableStreamDefaultReader<StreamItem>): Promise<StreamItem[]> {
+  const head: StreamItem[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return head;
+    if ("error" in value) {
+      reader.cancel().catch(() => {});
+      throw value.error;
+    }
+    head.push(value);
+    if (isContentChunk(value.chunk)) return head;
+  }
+}
+
+export function encodeChatStream(
+  reader: ReadableStreamDefaultReader<StreamItem>,
+  head: StreamItem[],
+  hooks: StreamHooks,
+): ReadableStream<Uint8Array> {
+  let usage: unknown = null;
+  let sawContent = false;
+  let finished = false;
+
+  const end = (error: GatewayError | null) => {
+    if (finished) return;
+    finished = true;
+    hooks.onEnd(usage, error);
+  };
+
+  /** Encodes one item; returns false when the stream must end after it. */
+  const emit = (item: StreamItem, ctrl: ReadableStreamDefaultController<Uint8Array>): boolean => {
+    if ("error" in item) {
+      ctrl.enqueue(enc.encode(`data: ${JSON.stringify(item.error.toBody())}\n\n`));
+      ctrl.close();
+      end(item.error);
+      return false;
+    }
+    const chunk = item.chunk;
+    if (chunk.usage) usage = chunk.usage;
+    if (!sawContent && isContentChunk(chunk)) {
+      sawContent = true;
+      hooks.onFirstToken();
+    }
+    if (!hooks.includeUsage && "usage" in chunk) {
+      if (Array.isArray(chunk.choices) && chunk.choices.length === 0) return true; // the usage-only chunk
+      delete chunk.usage;
+    }
+    chunk.provider = hooks.provider;
+    ctrl.enqueue(enc.encode(`data: ${JSON.stringify(chunk)}\n\n`));
+    return true;
+  };
+
+  let lastWrite = performance.now();
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  const stopHeartbeat = () => heartbeat && clearInterval(heartbeat);
+
+  return new ReadableStream<Uint8Array>(
+    {
+      start(ctrl) {
+        for (const item of head) if (!emit(item, ctrl)) return;
+        // one timer per stream, not per chunk: a comment when nothing was written for heartbeatMs
+        heartbeat = setInterval(() => {
+          if (finished) return stopHeartbeat();
+          if (performance.now() - lastWrite >= hooks.heartbeatMs) {
+            lastWrite = performance.now();
+            try {
+              ctrl.enqueue(HEARTBEAT);
+            } catch {
+              stopHeartbeat();
+            }
+          }
+        }, Math.max(50, hooks.heartbeatMs / 2));
+      },
+      async pull(ctrl) {
+        try {
+          for (;;) {
+            if (finished) return;
+            const r = await reader.read();
+            if (r.done) {
+              ctrl.enqueue(DONE);
+              ctrl.close();
+              stopHeartbeat();
+              end(null);
+              return;
+            }
+            const before = ctrl.desiredSize;
+            if (!emit(r.value, ctrl)) return stopHeartbeat();
+            lastWrite = performance.now();
+            // keep reading past items that produce no bytes (a hidden usage chunk)
+            if (ctrl.desiredSize !== before) return;
+          }
+        } catch (e: any) {
+          stopHeartbeat();
+          const err =
+            e instanceof GatewayError
+              ? e
+              : new GatewayError(502, `Stream from upstream failed: ${e?.message ?? String(e)}`, { type: "upstream_error" });
+          try {
+            ctrl.enqueue(enc.encode(`data: ${JSON.stringify(err.toBody())}\n\n`));
+            ctrl.close();
+          } catch {}
+          end(err);
+        }
+      },
+      cancel() {
+        stopHeartbeat();
+        reader.cancel().catch(() => {});
+        end(new GatewayError(499, "client closed the stream", { code: "client_closed_request" }));
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

@@ -1,0 +1,71 @@
+/**
+ * Anthropic's error envelope → the gateway's (OpenAI-shaped) error.
+ *
+ * Anthropic answers errors as `{"type":"error","error":{"type":"…","message":"…"},"request_id":"…"}`,
+ * over HTTP with a status, or inside a stream as an `error` SSE event (status 200 already sent).
+ * The HTTP status is kept, 529 included (Anthropic's "overloaded", which routing treats as retryable);
+ * Anthropic's error types already match OpenAI's naming and are kept. `retry-after` is forwarded so
+ * a client backs off as Anthropic asked.
+ *
+ * @see https://docs.anthropic.com/en/api/errors
+ */
+import { GatewayError } from "../../http/errors.ts";
+import { upstreamError } from "../upstream.ts";
+
+/** Pulls message and type out of Anthropic's envelope (tolerates `{error:{message}}` and `{message}`). */
+export function anthropicErrorFields(body: any): { message?: string; type?: string } | undefined {
+  const e = body?.error ?? body;
+  if (typeof e === "string") return { message: e };
+  if (!e || typeof e !== "object") return undefined;
+  return {
+    message: typeof e.message === "string" ? e.message : undefined,
+    type: typeof e.type === "string" && e.type !== "error" ? e.type : undefined,
+  };
+}
+
+/** An upstream non-2xx response → GatewayError with the same status, naming the account. */
+export function anthropicHttpError(
+  account: string,
+  status: number,
+  text: string,
+  headers?: Headers,
+): GatewayError {
+  const err = upstreamError(account, status, text, anthropicErrorFields);
+  const retryAfter = headers?.get("retry-after");
+  if (!retryAfter) return err;
+  return new GatewayError(err.status, err.message, {
+    type: err.type,
+    code: err.code,
+    param: err.param,
+    account,
+    headers: { "retry-after": retryAfter },
+  });
+}
+
+/**
+ * Status for an error that arrives as an SSE `error` event, where there is no HTTP status of its own.
+ * The figures are those Anthropic uses for the same types over HTTP.
+ */
+export const ANTHROPIC_ERROR_STATUS: Readonly<Record<string, number>> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  billing_error: 402,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
+};
+
+/** An `error` event inside a stream → GatewayError (unknown types count as 500 api_error). */
+export function anthropicStreamError(account: string, event: any): GatewayError {
+  const fields = anthropicErrorFields(event) ?? {};
+  const type = fields.type ?? "api_error";
+  const status = ANTHROPIC_ERROR_STATUS[type] ?? 500;
+  return new GatewayError(status, `Upstream error from account '${account}': ${fields.message ?? type}`, {
+    type,
+    account,
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * The adapter shared by every OpenAI-compatible kind. Requests go out as they came in (unknown fields included)
+ * with the upstream model id and the account's credential; responses come back untouched.
+ */
+import { GatewayError } from "../../http/errors.ts";
+import { openAIErrorFields, sseEvents, upstreamError, upstreamFetch } from "../upstream.ts";
+import type { CallContext, ChatResult, JsonResult, ProviderAdapter, StreamItem } from "../types.ts";
+import { baseUrlOf, OPENAI_PROFILES, upstreamHeaders, type OpenAIProfile } from "./profiles.ts";
+
+async function postJson(ctx: CallContext, profile: OpenAIProfile, path: string, body: unknown): Promise<Response> {
+  const account = ctx.target.account;
+  const res = await upstreamFetch(ctx, baseUrlOf(account, profile) + path, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...upstreamHeaders(account, profile) },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw upstreamError(account.name, res.status, await res.text(), openAIErrorFields);
+  return res;
+}
+
+/** Parsed SSE events of an OpenAI chat stream → StreamItems; `[DONE]` ends it, an `error` payload becomes an error item. */
+export function openAIStreamItems(events: ReadableStream<{ data: string }>, account: string): ReadableStream<StreamItem> {
+  return events.pipeThrough(
+    new TransformStream<{ data: string }, StreamItem>({
+      transform(ev, out) {
+        if (ev.data === "[DONE]") return;
+        let obj: any;
+        try {
+          obj = JSON.parse(ev.data);
+        } catch {
+          out.enqueue({ error: new GatewayError(502, `Account '${account}' sent an unreadable stream event`, { account }) });
+          return;
+        }
+        if (obj && obj.error) {
+          const f = openAIErrorFields(obj) ?? {};
+          const status = typeof obj.error.status === "number" ? obj.error.status : 502;
+          out.enqueue({
+            error: new GatewayError(status, `Upstream error from account '${account}': ${f.message ?? "stream error"}`, {
+              type: f.type,
+              code: f.code ?? null,
+              account,
+            }),
+          });
+          return;
+        }
+        // Groq reports stream usage under x_groq.usage on older API versions
+        if (obj.usage == null && obj.x_groq?.usage) obj.usage = obj.x_groq.usage;
+        out.enqueue({ chunk: obj });
+      },
+    }),
+  );
+}
+
+export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): ProviderAdapter {
+  const profile = OPENAI_PROFILES[kind]!;
+  return {
+    async chat(ctx, body): Promise<ChatResult> {
+      const upstream: Record<string, any> = { ...body, model: ctx.target.model.modelId };
+      if (body.stream === true && (ctx.target.account.settings.stream_usage ?? profile.streamUsage)) {
+        upstream.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
+      }
+      const res = await postJson(ctx, profile, "/chat/completions", upstream);
+      if (body.stream !== true) return { stream: false, body: (await res.json()) as Record<string, any> };
+      if (!res.body) throw new GatewayError(502, `Account '${ctx.target.account.name}' sent an empty stream`);
+      return { stream: true, items: openAIStreamItems(sseEvents(res.body), ctx.target.account.name) };
+    },
+
+    async embeddings(ctx, body): Promise<JsonResult> {
+      const res = await postJson(ctx, profile, "/embeddings", { ...body, model: ctx.target.model.modelId });
+      return { status: res.status, body: (await res.json()) as Record<string, any> };
+    },
+
+    async proxy(ctx, req, path): Promise<Response> {
+      const account = ctx.target.account;
+      const url = new URL(req.url);
+      const headers = new Headers();
+      for (const h of ["content-type", "accept", "openai-beta", "idempotency-key"]) {
+        const v = req.headers.get(h);
+        if (v) headers.set(h, v);
+      }
+      for (const [k, v] of Object.entries(upstreamHeaders(account, profile))) headers.set(k, v);
+      const hasBody = req.method !== "GET" && req.method !== "HEAD";
+      const res = await upstreamFetch(ctx, baseUrlOf(account, profile) + path + url.search, {
+        method: req.method,
+        headers,
+        body: hasBody ? req.body : undefined,
+        // @ts-expect-error Bun/undici need duplex for streamed request bodies
+        duplex: hasBody ? "half" : undefined,
+      });
+      const out = new Headers(res.headers);
+      out.delete("content-encoding");
+      out.delete("content-length");
+      out.delete("transfer-encoding");
+      out.delete("set-cookie");
+      return new Response(res.body, { status: res.status, headers: out });
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * The small differences between OpenAI-compatible providers: default base URL, how the credential is sent,
+ * whether streams can report usage. Everything else is shared by the one adapter in ./adapter.ts.
+ */
+import { GatewayError } from "../../http/errors.ts";
+import type { AccountRecord } from "../types.ts";
+
+export interface OpenAIProfile {
+  defaultBaseUrl?: string;
+  authHeaders(auth: Record<string, string>): Record<string, string>;
+  /** whether `stream_options.include_usage` is understood (default for the kind; an account may override) */
+  streamUsage: boolean;
+}
+
+const bearer = (auth: Record<string, string>): Record<string, string> =>
+  auth.api_key ? { authorization: `Bearer ${auth.api_key}` } : {};
+
+export const OPENAI_PROFILES: Record<string, OpenAIProfile> = {
+  openai: {
+    defaultBaseUrl: "https://api.openai.com/v1",
+    authHeaders: (a) => ({
+      ...bearer(a),
+      ...(a.organization ? { "openai-organization": a.organization } : {}),
+      ...(a.project ? { "openai-project": a.project } : {}),
+    }),
+    streamUsage: true,
+  },
+  groq: { defaultBaseUrl: "https://api.groq.com/openai/v1", authHeaders: bearer, streamUsage: true },
+  "openai-compatible": { authHeaders: bearer, streamUsage: true },
+  /** Azure OpenAI's v1 API: https://<resource>.openai.azure.com/openai/v1, `api-key` header, model = deployment. */
+  "azure-openai": { authHeaders: (a) => (a.api_key ? { "api-key": a.api_key } : {}), streamUsage: true },
+};
+
+export function baseUrlOf(account: AccountRecord, profile: OpenAIProfile): string {
+  const base = account.baseUrl ?? profile.defaultBaseUrl;
+  if (!base) throw new GatewayError(500, `Account '${account.name}' has no base_url`, { code: "account_misconfigured" });
+  return base.replace(/\/+$/, "");
+}
+
+export function upstreamHeaders(account: AccountRecord, profile: OpenAIProfile): Record<string, string> {
+  return { ...account.settings.headers, ...profile.authHeaders(account.auth) };
+}

@@ -1,0 +1,127 @@
+/**
+ * What the gateway core and the provider adapters share. Inside the gateway everything is in
+ * OpenAI's shape; an adapter translates to its provider's wire format and back.
+ */
+import type { GatewayError } from "../http/errors.ts";
+
+export const PROVIDER_KINDS = [
+  "openai",
+  "openai-compatible",
+  "groq",
+  "azure-openai",
+  "anthropic",
+  "google-gemini",
+  "google-vertex",
+  "aws-bedrock",
+] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+export const MODEL_TYPES = [
+  "chat",
+  "embedding",
+  "responses",
+  "image",
+  "text_to_speech",
+  "audio_transcription",
+  "audio_translation",
+  "moderation",
+  "realtime",
+  "fine_tuning",
+  "batch",
+] as const;
+export type ModelType = (typeof MODEL_TYPES)[number];
+
+/** USD per 1M tokens. */
+export interface ModelCost {
+  input?: number;
+  output?: number;
+  cache_read?: number;
+  cache_write?: number;
+}
+
+export interface ModelRecord {
+  account: string;
+  /** the name callers use after the account: `<account>/<name>` */
+  name: string;
+  /** the id sent upstream */
+  modelId: string;
+  types: ModelType[];
+  cost?: ModelCost;
+  authorizedSubjects?: string[];
+  /** maximum output tokens, when configured (Anthropic needs a max_tokens) */
+  maxOutputTokens?: number;
+}
+
+export interface AccountSettings {
+  /** drop parameters the provider does not support instead of answering 400 */
+  drop_unsupported_params?: boolean;
+  /** ask the upstream for usage in streams (default true; some self-hosted servers reject stream_options) */
+  stream_usage?: boolean;
+  /** extra headers sent upstream with every request */
+  headers?: Record<string, string>;
+}
+
+export interface AccountRecord {
+  name: string;
+  provider: ProviderKind;
+  baseUrl?: string;
+  /** decrypted credentials, e.g. { api_key } — never logged, never returned by the API */
+  auth: Record<string, string>;
+  settings: AccountSettings;
+  access: { managers: string[]; users: string[] };
+  models: Map<string, ModelRecord>;
+}
+
+export interface Target {
+  account: AccountRecord;
+  model: ModelRecord;
+  /** `<account>/<model>` */
+  id: string;
+}
+
+/** Token counts in OpenAI's sense: promptTokens includes cached and cache-write tokens. */
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  /** prompt tokens read from the provider's cache */
+  cachedTokens: number;
+  /** prompt tokens written to the provider's cache (Anthropic cache_creation_input_tokens) */
+  cacheWriteTokens: number;
+  /** completion tokens spent on reasoning (already included in completionTokens) */
+  reasoningTokens: number;
+}
+
+export interface CallContext {
+  target: Target;
+  /** aborts on client disconnect and on the request timeout */
+  signal: AbortSignal;
+  /** injectable for tests; defaults to global fetch */
+  fetch: typeof fetch;
+  /** things the log should say about this request (e.g. parameters dropped) */
+  notes: string[];
+  requestId: string;
+}
+
+/** An item of a translated stream: an OpenAI chat.completion.chunk, or an error that ends the stream. */
+export type StreamItem = { chunk: Record<string, any> } | { error: GatewayError };
+
+export type ChatResult =
+  | { stream: false; body: Record<string, any> }
+  | {
+      stream: true;
+      /** OpenAI chat.completion.chunk objects. A final usage chunk (choices: []) is always included when the
+       *  provider reports usage; the core hides it from clients that did not ask for include_usage. */
+      items: ReadableStream<StreamItem>;
+    };
+
+export interface JsonResult {
+  status: number;
+  body: Record<string, any>;
+}
+
+export interface ProviderAdapter {
+  chat(ctx: CallContext, body: Record<string, any>): Promise<ChatResult>;
+  embeddings?(ctx: CallContext, body: Record<string, any>): Promise<JsonResult>;
+  /** Raw pass-through of any other OpenAI path (OpenAI-compatible kinds only). */
+  proxy?(ctx: CallContext, req: Request, path: string): Promise<Response>;
+}

@@ -1,0 +1,84 @@
+/**
+ * Cost in USD of one request: the model's configured price when it has one, else the @pydantic/genai-prices
+ * catalogue. Cached reads and cache writes are priced separately (prompt tokens include both).
+ */
+import { calcPrice, findProvider } from "@pydantic/genai-prices";
+import type { ModelCost, ProviderKind, Target, Usage } from "../providers/types.ts";
+
+/** Our provider kinds → the catalogue's provider ids. Self-hosted servers have no catalogue price. */
+export const CATALOGUE_PROVIDER: Record<ProviderKind, string | undefined> = {
+  openai: "openai",
+  "azure-openai": "azure",
+  groq: "groq",
+  anthropic: "anthropic",
+  "google-gemini": "google",
+  "google-vertex": "google",
+  "aws-bedrock": "aws",
+  "openai-compatible": undefined,
+};
+
+export function configuredCost(cost: ModelCost, u: Usage): number {
+  const input = cost.input ?? 0;
+  const uncached = Math.max(0, u.promptTokens - u.cachedTokens - u.cacheWriteTokens);
+  return (
+    (uncached * input +
+      u.cachedTokens * (cost.cache_read ?? input) +
+      u.cacheWriteTokens * (cost.cache_write ?? input) +
+      u.completionTokens * (cost.output ?? 0)) /
+    1_000_000
+  );
+}
+
+export function costOf(target: Target, u: Usage): number | null {
+  if (target.model.cost) return configuredCost(target.model.cost, u);
+  const providerId = CATALOGUE_PROVIDER[target.account.provider];
+  if (!providerId) return null;
+  try {
+    const r = calcPrice(
+      {
+        input_tokens: u.promptTokens,
+        output_tokens: u.completionTokens,
+        cache_read_tokens: u.cachedTokens || undefined,
+        cache_write_tokens: u.cacheWriteTokens || undefined,
+      },
+      target.model.modelId,
+      { providerId },
+    );
+    return r ? r.total_price : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface CatalogueEntry {
+  id: string;
+  name?: string;
+  context_window?: number;
+  /** USD per 1M tokens */
+  input?: number;
+  output?: number;
+  cache_read?: number;
+  cache_write?: number;
+}
+
+const perM = (v: unknown) => (typeof v === "number" ? v : v && typeof v === "object" && "base" in v ? (v as any).base : undefined);
+
+export function catalogue(kind: ProviderKind): CatalogueEntry[] | undefined {
+  const id = CATALOGUE_PROVIDER[kind];
+  const p = id ? findProvider({ providerId: id }) : undefined;
+  if (!p) return undefined;
+  return p.models
+    .filter((m) => !m.deprecated)
+    .map((m) => {
+      const prices = Array.isArray(m.prices) ? (m.prices.at(-1)?.prices ?? {}) : m.prices;
+      return {
+        id: m.id,
+        name: m.name,
+        context_window: m.context_window,
+        input: perM(prices.input_mtok),
+        output: perM(prices.output_mtok),
+        cache_read: perM(prices.cache_read_mtok),
+        cache_write: perM(prices.cache_write_mtok),
+      };
+    });
+}
