@@ -1,0 +1,133 @@
+/** The CLI's commands other than serve: apply, accounts, keys, logs, usage, migrate. Each prints plain text. */
+import { applyConfig, formatApply } from "../config/apply.ts";
+import { loadConfigFile } from "../config/load-config.ts";
+import { testAccount } from "../core/test-account.ts";
+import { deleteAccount, readAccount, readAllAccounts, redactSpec } from "../db/accounts-repo.ts";
+import { createKey, listKeys, revokeKey } from "../db/keys-repo.ts";
+import { openGateway } from "../boot.ts";
+import { queryLogs, queryUsage, USAGE_GROUPS, type UsageGroup } from "../usage/queries.ts";
+import { stringify } from "yaml";
+
+type Gw = ReturnType<typeof openGateway>;
+
+export class CliError extends Error {}
+
+export function parseWhen(v: string | undefined, what: string, future = false): number | undefined {
+  if (!v) return undefined;
+  const rel = /^(\d+)([smhd])$/.exec(v);
+  if (rel) {
+    const ms = Number(rel[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[rel[2] as "s"];
+    return future ? Date.now() + ms : Date.now() - ms;
+  }
+  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(n)) throw new CliError(`${what}: expected a date, epoch ms or a duration like 24h, got '${v}'`);
+  return n;
+}
+
+function table(rows: Record<string, unknown>[], cols: string[]): string {
+  if (!rows.length) return "(none)";
+  const cell = (v: unknown) => (v == null ? "" : typeof v === "number" && !Number.isInteger(v) ? v.toFixed(6) : String(v));
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join("  ").trimEnd();
+  return [line(cols), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join("\n");
+}
+
+export async function cmdApply(gw: Gw, file: string, dryRun: boolean): Promise<string> {
+  const config = await loadConfigFile(file);
+  return formatApply(applyConfig(gw, config, dryRun), dryRun);
+}
+
+export async function cmdAccounts(gw: Gw, sub: string | undefined, name: string | undefined): Promise<{ out: string; code: number }> {
+  switch (sub) {
+    case "list":
+    case undefined: {
+      const rows = readAllAccounts(gw.store, gw.masterKey).map(({ spec, source }) => ({
+        name: spec.name,
+        provider: spec.provider,
+        models: spec.models.map((m) => m.name).join(","),
+        source,
+      }));
+      return { out: table(rows, ["name", "provider", "models", "source"]), code: 0 };
+    }
+    case "show": {
+      const spec = name && readAccount(gw.store, gw.masterKey, name);
+      if (!spec) throw new CliError(`unknown account '${name ?? ""}'`);
+      return { out: stringify(redactSpec(spec)).trimEnd(), code: 0 };
+    }
+    case "test": {
+      if (!name || !gw.registry.accounts.get(name)) throw new CliError(`unknown account '${name ?? ""}'`);
+      const results = await testAccount(gw.registry.accounts.get(name)!);
+      const rows = results.map((r) => ({ model: r.model, result: r.skipped ? "skipped" : r.ok ? "ok" : "error", ms: r.latency_ms, detail: r.error ?? "" }));
+      return { out: table(rows, ["model", "result", "ms", "detail"]), code: results.every((r) => r.ok) ? 0 : 1 };
+    }
+    case "delete": {
+      if (!name || !deleteAccount(gw.store, name)) throw new CliError(`unknown account '${name ?? ""}'`);
+      return { out: `deleted account ${name}`, code: 0 };
+    }
+    default:
+      throw new CliError(`unknown accounts command '${sub}' (list, show NAME, test NAME, delete NAME)`);
+  }
+}
+
+export function cmdKeysCreate(gw: Gw, o: { name?: string; subject?: string; role?: string; teams?: string; expires?: string }): string {
+  if (!o.name) throw new CliError("keys create needs --name");
+  if (!o.subject || !/^(user|team|virtualaccount):.+$/.test(o.subject)) {
+    throw new CliError("keys create needs --subject user:<email> | team:<name> | virtualaccount:<name>");
+  }
+  if (o.role && o.role !== "admin" && o.role !== "user") throw new CliError("--role must be admin or user");
+  const { key, info } = createKey(gw.store, {
+    name: o.name,
+    subject: o.subject,
+    role: (o.role as "admin" | "user") ?? "user",
+    teams: o.teams ? o.teams.split(",").map((s) => s.trim()).filter(Boolean) : [],
+    expiresAt: parseWhen(o.expires, "--expires", true) ?? null,
+  });
+  return [`created key ${info.id} for ${info.subject}${info.role === "admin" ? " (admin)" : ""}`, `key (shown once): ${key}`].join("\n");
+}
+
+export function cmdKeysList(gw: Gw): string {
+  const rows = listKeys(gw.store).map((k) => ({
+    id: k.id,
+    name: k.name,
+    subject: k.subject,
+    role: k.role,
+    prefix: k.prefix + "…",
+    expires: k.expiresAt ? new Date(k.expiresAt).toISOString() : "",
+    revoked: k.revokedAt ? new Date(k.revokedAt).toISOString() : "",
+  }));
+  return table(rows, ["id", "name", "subject", "role", "prefix", "expires", "revoked"]);
+}
+
+export function cmdKeysRevoke(gw: Gw, id: string | undefined): string {
+  const k = id && revokeKey(gw.store, id);
+  if (!k) throw new CliError(`unknown key '${id ?? ""}'`);
+  return `revoked key ${k.id} (${k.subject})`;
+}
+
+export function cmdLogs(gw: Gw, o: { since?: string; account?: string; model?: string; limit?: string }): string {
+  const rows = queryLogs(gw.store, {
+    since: parseWhen(o.since, "--since"),
+    account: o.account,
+    model: o.model,
+    limit: o.limit ? Number(o.limit) : 50,
+  }).map((r) => ({
+    time: new Date(r.ts).toISOString(),
+    subject: r.subject,
+    model: r.account ? `${r.account}/${r.model ?? "*"}` : "",
+    endpoint: r.endpoint,
+    status: r.status,
+    ms: Math.round(r.latencyMs),
+    in: r.promptTokens,
+    out: r.completionTokens,
+    cost: r.costUsd,
+    error: r.error ?? "",
+  }));
+  return table(rows, ["time", "subject", "model", "endpoint", "status", "ms", "in", "out", "cost", "error"]);
+}
+
+export function cmdUsage(gw: Gw, o: { by?: string; since?: string }): string {
+  const by = (o.by ?? "account") as UsageGroup;
+  if (!USAGE_GROUPS.includes(by)) throw new CliError(`--by must be one of ${USAGE_GROUPS.join(", ")}`);
+  const rows = queryUsage(gw.store, by, { since: parseWhen(o.since, "--since") });
+  return table(rows as any, ["key", "requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd"]);
+}
