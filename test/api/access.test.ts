@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import OpenAI from "openai";
+import { startOpenAIMock, MOCK_KEY, type OpenAIMock } from "../mocks/openai.ts";
+import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+
+let mock: OpenAIMock;
+let g: TestGateway;
+
+beforeAll(async () => {
+  mock = startOpenAIMock();
+  g = await startGateway(`
+accounts:
+  - name: openai-main
+    provider: openai
+    base_url: ${mock.url}
+    auth: { api_key: ${MOCK_KEY} }
+    models:
+      - { name: gpt-4o-mini, types: [chat] }
+      - { name: support-bot, model_id: ft:gpt-4o-mini:acme::abc123, types: [chat], authorized_subjects: [team:support] }
+      - { name: whisper-1, types: [audio_transcription] }
+    access:
+      managers: [user:alice@example.com]
+      users: [team:eng, virtualaccount:ci-bot]
+  - name: private-acct
+    provider: openai-compatible
+    base_url: ${mock.url}
+    auth: { api_key: ${MOCK_KEY} }
+    models:
+      - { name: llama, model_id: meta-llama/Llama-3.1-8B, types: [chat] }
+`);
+});
+afterAll(async () => {
+  await g.close();
+  mock.close();
+});
+
+const ask = (c: OpenAI, model: string) => c.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] });
+
+describe("keys and access", () => {
+  test("missing, invalid, revoked and expired keys get 401", async () => {
+    const res = await fetch(g.url + "/v1/models");
+    expect(res.status).toBe(401);
+    expect((await res.json()).error.code).toBe("missing_api_key");
+    const bad = await ask(g.client("sk-sb-not-a-real-key"), "openai-main/gpt-4o-mini").catch((e) => e);
+    expect(bad).toBeInstanceOf(OpenAI.AuthenticationError);
+
+    const expired = g.key("team:eng", { expiresAt: Date.now() - 1000 });
+    const e1 = await ask(g.client(expired), "openai-main/gpt-4o-mini").catch((e) => e);
+    expect(e1.status).toBe(401);
+    expect(e1.error.message).toContain("expired");
+
+    const res2 = await g.admin("/keys", { method: "POST", json: { name: "temp", subject: "team:eng" } });
+    const created = await res2.json();
+    expect(created.key).toStartWith("sk-sb-");
+    expect((await ask(g.client(created.key), "openai-main/gpt-4o-mini")).choices[0]!.message.content).toBe("echo: hi");
+    await g.admin(`/keys/${created.id}`, { method: "DELETE" });
+    const e2 = await ask(g.client(created.key), "openai-main/gpt-4o-mini").catch((e) => e);
+    expect(e2.status).toBe(401);
+    expect(e2.error.message).toContain("revoked");
+    // the key is never listed again
+    const list = await (await g.admin("/keys")).json();
+    expect(JSON.stringify(list)).not.toContain(created.key);
+  });
+
+  test("account users may call, others get 403 naming the model", async () => {
+    const eng = g.key("user:carol@example.com", { teams: ["eng"] });
+    const bot = g.key("virtualaccount:ci-bot");
+    const stranger = g.key("user:mallory@example.com");
+    expect((await ask(g.client(eng), "openai-main/gpt-4o-mini")).choices.length).toBe(1);
+    expect((await ask(g.client(bot), "openai-main/gpt-4o-mini")).choices.length).toBe(1);
+    const e = await ask(g.client(stranger), "openai-main/gpt-4o-mini").catch((x) => x);
+    expect(e).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(e.error.message).toContain("openai-main/gpt-4o-mini");
+    expect((await g.client(stranger).models.list()).data).toEqual([]);
+  });
+
+  test("authorized_subjects restricts one model", async () => {
+    const eng = g.key("user:dave@example.com", { teams: ["eng"] });
+    const support = g.key("user:erin@example.com", { teams: ["eng", "support"] });
+    const e = await ask(g.client(eng), "openai-main/support-bot").catch((x) => x);
+    expect(e.status).toBe(403);
+    expect((await ask(g.client(support), "openai-main/support-bot")).choices[0]!.message.content).toBe("echo: hi");
+    expect(mock.requests.at(-1)!.body.model).toBe("ft:gpt-4o-mini:acme::abc123");
+    const ids = (await g.client(eng).models.list()).data.map((m) => m.id);
+    expect(ids).toContain("openai-main/gpt-4o-mini");
+    expect(ids).not.toContain("openai-main/support-bot");
+  });
+
+  test("managers may call and manage their account, not others", async () => {
+    const alice = g.key("user:alice@example.com");
+    expect((await ask(g.client(alice), "openai-main/support-bot")).choices.length).toBe(1);
+    const h = { authorization: `Bearer ${alice}`, "content-type": "application/json" };
+    const mine = await fetch(g.url + "/admin/v1/accounts/openai-main", { headers: h });
+    expect(mine.status).toBe(200);
+    const body = await mine.json();
+    expect(body.auth.api_key).toBe("<redacted>");
+    expect(JSON.stringify(body)).not.toContain(MOCK_KEY);
+    const other = await fetch(g.url + "/admin/v1/accounts/private-acct", { headers: h });
+    expect(other.status).toBe(403);
+    const list = await (await fetch(g.url + "/admin/v1/accounts", { headers: h })).json();
+    expect(list.data.map((a: any) => a.name)).toEqual(["openai-main"]);
+    const mk = await fetch(g.url + "/admin/v1/keys", { method: "POST", headers: h, body: JSON.stringify({ name: "x", subject: "user:x" }) });
+    expect(mk.status).toBe(403);
+  });
+
+  test("capability gating: a model without the endpoint's type answers 400", async () => {
+    const eng = g.key("user:frank@example.com", { teams: ["eng"] });
+    const e = await ask(g.client(eng), "openai-main/whisper-1").catch((x) => x);
+    expect(e.status).toBe(400);
+    expect(e.error.message).toBe("chat is not supported for the model openai-main/whisper-1");
+  });
+
+  test("admin keys may use every account; x-tfy-provider-name names a bare model", async () => {
+    const c = new OpenAI({ apiKey: g.adminKey, baseURL: g.url + "/v1", maxRetries: 0, defaultHeaders: { "x-tfy-provider-name": "private-acct" } });
+    const r = await ask(c, "llama");
+    expect(r.choices[0]!.message.content).toBe("echo: hi");
+    expect(mock.requests.at(-1)!.body.model).toBe("meta-llama/Llama-3.1-8B");
+  });
+});

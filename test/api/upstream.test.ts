@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import OpenAI from "openai";
+import { startOpenAIMock, MOCK_KEY, chunks, type OpenAIMock } from "../mocks/openai.ts";
+import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+import { schemaErrors } from "../helpers/openapi.ts";
+
+let mock: OpenAIMock;
+let g: TestGateway;
+let key: string;
+
+beforeAll(async () => {
+  mock = startOpenAIMock();
+  g = await startGateway(
+    `
+accounts:
+  - name: openai-main
+    provider: openai
+    base_url: ${mock.url}
+    auth: { api_key: ${MOCK_KEY} }
+    models:
+      - { name: gpt-4o-mini, types: [chat] }
+      - { name: text-embedding-3-small, types: [embedding] }
+    access: { users: [team:everyone] }
+  - name: wrong-key
+    provider: openai
+    base_url: ${mock.url}
+    auth: { api_key: sk-wrong }
+    models: [{ name: gpt-4o-mini, types: [chat] }]
+    access: { users: [team:everyone] }
+  - name: dead-upstream
+    provider: openai-compatible
+    base_url: http://127.0.0.1:9/v1
+    auth: { api_key: x }
+    models: [{ name: m, types: [chat] }]
+    access: { users: [team:everyone] }
+`,
+    { maxBodyBytes: 64 * 1024 },
+  );
+  key = g.key("user:bob@example.com");
+});
+afterAll(async () => {
+  await g.close();
+  mock.close();
+});
+
+const msg = [{ role: "user" as const, content: "hi" }];
+
+describe("responses match OpenAI's published schemas", () => {
+  test("chat completion, stream chunks, embeddings, models", async () => {
+    const c = g.client(key);
+    const r = await c.chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg });
+    expect(schemaErrors("CreateChatCompletionResponse", r)).toEqual([]);
+    const s = await c.chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg, stream: true, stream_options: { include_usage: true } });
+    let n = 0;
+    for await (const chunk of s) {
+      expect(schemaErrors("CreateChatCompletionStreamResponse", chunk)).toEqual([]);
+      n++;
+    }
+    expect(n).toBe(7);
+    const raw = await fetch(g.url + "/v1/embeddings", {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "openai-main/text-embedding-3-small", input: "x" }),
+    }).then((x) => x.json());
+    expect(schemaErrors("CreateEmbeddingResponse", raw)).toEqual([]);
+    expect(raw.data[0].embedding).toEqual([0.1, 0.2, -0.3]);
+    const models = await fetch(g.url + "/v1/models", { headers: { authorization: `Bearer ${key}` } }).then((x) => x.json());
+    expect(schemaErrors("ListModelsResponse", models)).toEqual([]);
+  });
+});
+
+describe("upstream failures", () => {
+  test("upstream error keeps status and message and names the account", async () => {
+    const e = await g.client(key).chat.completions.create({ model: "wrong-key/gpt-4o-mini", messages: msg }).catch((x) => x);
+    expect(e.status).toBe(401);
+    expect(e.error.message).toContain("wrong-key");
+    expect(e.error.message).toContain("Incorrect API key provided");
+    expect(e.error.code).toBe("invalid_api_key");
+    const log = g.logs()[0];
+    expect(log.status).toBe(401);
+    expect(log.error).toContain("Incorrect API key");
+  });
+
+  test("429 from upstream stays 429", async () => {
+    mock.reply({ status: 429, json: { error: { message: "Rate limit reached for gpt-4o-mini", type: "requests", param: null, code: "rate_limit_exceeded" } } });
+    const e = await g.client(key).chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg }).catch((x) => x);
+    expect(e).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(e.error.message).toContain("openai-main");
+  });
+
+  test("unreachable upstream → 502, timeout → 504", async () => {
+    const e = await g.client(key).chat.completions.create({ model: "dead-upstream/m", messages: msg }).catch((x) => x);
+    expect(e.status).toBe(502);
+    expect(e.error.message).toContain("dead-upstream");
+    mock.reply({ hang: true });
+    const c = new OpenAI({ apiKey: key, baseURL: g.url + "/v1", maxRetries: 0, defaultHeaders: { "x-tfy-request-timeout": "150" } });
+    const t = await c.chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg }).catch((x) => x);
+    expect(t.status).toBe(504);
+    expect(t.error.message).toContain("timed out");
+  });
+
+  test("error event mid-stream reaches the client as an error and ends the stream", async () => {
+    const events = chunks(["one", "two"], "gpt-4o-mini", false).slice(0, 2);
+    mock.reply({
+      stream: [],
+      raw: [...events.map((e) => `data: ${JSON.stringify(e)}\n\n`), `data: ${JSON.stringify({ error: { message: "The server had an error", type: "server_error" } })}\n\n`],
+    });
+    const s = await g.client(key).chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg, stream: true });
+    const got: string[] = [];
+    const err = await (async () => {
+      for await (const c of s) got.push(c.choices[0]?.delta?.content ?? "");
+    })().catch((x) => x);
+    expect(got.join("")).toBe("one");
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(String(err.message)).toContain("The server had an error");
+    await Bun.sleep(20);
+    expect(g.logs()[0].error).toContain("The server had an error");
+  });
+
+  test("error before the first token becomes an HTTP error", async () => {
+    mock.reply({ stream: [], raw: [`data: ${JSON.stringify({ error: { message: "overloaded", type: "server_error", status: 503 } })}\n\n`] });
+    const e = await g.client(key).chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg, stream: true }).catch((x) => x);
+    expect(e.status).toBe(503);
+  });
+});
+
+describe("request checks", () => {
+  const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(g.url + path, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers }, body });
+
+  test("bad JSON, bad schema, big body, bad metadata", async () => {
+    const a = await post("/v1/chat/completions", "{nope");
+    expect(a.status).toBe(400);
+    expect((await a.json()).error.code).toBe("invalid_json");
+    const b = await post("/v1/chat/completions", JSON.stringify({ model: "openai-main/gpt-4o-mini", messages: [{ content: "x" }] }));
+    expect(b.status).toBe(400);
+    expect((await b.json()).error.param).toBe("messages[0].role");
+    const c = await post("/v1/chat/completions", JSON.stringify({ model: "openai-main/gpt-4o-mini", messages: msg, pad: "x".repeat(70_000) }));
+    expect(c.status).toBe(413);
+    expect((await c.json()).error.code).toBe("request_too_large");
+    const d = await post("/v1/chat/completions", JSON.stringify({ model: "openai-main/gpt-4o-mini", messages: msg }), { "x-tfy-metadata": '{"a": 1}' });
+    expect(d.status).toBe(400);
+    expect((await d.json()).error.param).toBe("x-tfy-metadata");
+    const long = await post("/v1/chat/completions", JSON.stringify({ model: "openai-main/gpt-4o-mini", messages: msg }), {
+      "x-tfy-metadata": JSON.stringify({ a: "x".repeat(129) }),
+    });
+    expect(long.status).toBe(400);
+  });
+
+  test("metadata is stored with the log", async () => {
+    const c = new OpenAI({ apiKey: key, baseURL: g.url + "/v1", maxRetries: 0, defaultHeaders: { "x-tfy-metadata": JSON.stringify({ team: "search", env: "prod" }) } });
+    await c.chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg });
+    expect(JSON.parse(g.logs()[0].metadata)).toEqual({ team: "search", env: "prod" });
+  });
+
+  test("every mount point serves the same API", async () => {
+    for (const prefix of ["/v1", "/api/llm", "/api/llm/api/inference/openai"]) {
+      const r = await g.client(key, prefix).chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: [{ role: "user", content: prefix }] });
+      expect(r.choices[0]!.message.content).toBe(`echo: ${prefix}`);
+    }
+  });
+});
+
+describe("pass-through of other OpenAI paths", () => {
+  test("method, query and body reach the account with its credential", async () => {
+    const h = { authorization: `Bearer ${key}`, "x-tfy-provider-name": "openai-main", "content-type": "application/json" };
+    const r = await fetch(g.url + "/v1/chat/completions/chatcmpl-123/messages?limit=2&order=asc", { headers: h });
+    expect(r.status).toBe(200);
+    expect((await r.json()).echo).toEqual({ method: "GET", path: "/v1/chat/completions/chatcmpl-123/messages", search: "?limit=2&order=asc", body: null });
+    const up = mock.requests.at(-1)!;
+    expect(up.headers.authorization).toBe(`Bearer ${MOCK_KEY}`);
+    const p = await fetch(g.url + "/v1/vector_stores", { method: "POST", headers: h, body: JSON.stringify({ name: "docs" }) });
+    expect((await p.json()).echo.body).toEqual({ name: "docs" });
+    expect(g.logs()[0].endpoint).toBe("vector_stores");
+  });
+
+  test("the SDK reaches a stored completion through the header", async () => {
+    const c = new OpenAI({ apiKey: key, baseURL: g.url + "/v1", maxRetries: 0, defaultHeaders: { "x-tfy-provider-name": "openai-main" } });
+    const r: any = await c.chat.completions.retrieve("chatcmpl-abc");
+    expect(r.echo.path).toBe("/v1/chat/completions/chatcmpl-abc");
+  });
+
+  test("without the header: 404; a key without access: 403", async () => {
+    const r = await fetch(g.url + "/v1/assistants", { headers: { authorization: `Bearer ${key}` } });
+    expect(r.status).toBe(404);
+    expect((await r.json()).error.message).toContain("x-tfy-provider-name");
+    const g2 = await fetch(g.url + "/v1/assistants", { headers: { authorization: `Bearer ${key}`, "x-tfy-provider-name": "nope" } });
+    expect(g2.status).toBe(404);
+  });
+});
