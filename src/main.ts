@@ -44,8 +44,7 @@ ${COMMON}`,
 
   test NAME   tries the account's credentials against each of its models (nothing is saved)
 ${COMMON}`,
-  keys: `Usage:
-  switchboard keys create --name N --subject S [--role admin|user] [--teams a,b] [--expires 30d|2027-01-01]
+  keys: `Usage: switchboard keys create --name N --subject S [--role admin|user] [--teams a,b] [--expires 30d|2027-01-01]
   switchboard keys list
   switchboard keys revoke ID
 

@@ -14,7 +14,9 @@ export async function loadConfigFile(file: string, env: Record<string, string | 
 export function parseConfig(text: string, file = "config", env: Record<string, string | undefined> = process.env): GatewayConfig {
   let raw: unknown;
   try {
-    raw = parse(text) ?? {};
+    // ${VAR} is not valid YAML inside a flow map ({ api_key: ${KEY} }): mark it with a plain-scalar token first,
+    // then substitute in the parsed strings (so a value with YAML syntax in it cannot change the document)
+    raw = parse(text.replace(VAR, (_, name: string) => `${MARK}${name}${MARK}`)) ?? {};
   } catch (e: any) {
     throw new ConfigError(`${file}: invalid YAML: ${e.message}`);
   }
@@ -27,9 +29,13 @@ export function parseConfig(text: string, file = "config", env: Record<string, s
   }
 }
 
+const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const MARK = "__SBENV__";
+const MARKED = new RegExp(`${MARK}([A-Za-z_][A-Za-z0-9_]*?)${MARK}`, "g");
+
 function interpolate(v: unknown, env: Record<string, string | undefined>, file: string, path: string): unknown {
   if (typeof v === "string") {
-    return v.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+    return v.replace(MARKED, (_, name: string) => {
       const val = env[name];
       if (val === undefined) throw new ConfigError(`${file}: environment variable ${name} is not set (used at ${path || "top level"})`);
       return val;

@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import OpenAI from "openai";
+import { startOpenAIMock, MOCK_KEY, type OpenAIMock } from "../mocks/openai.ts";
+
+const MAIN = join(import.meta.dir, "../../src/main.ts");
+let mock: OpenAIMock;
+let dir: string;
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const p = Bun.spawnSync([process.execPath, MAIN, ...args], { env: { ...process.env, SWITCHBOARD_DATA_DIR: join(dir, "data"), ...env } });
+  return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
+}
+
+/** For commands that call the mock in this process: spawnSync would block the mock's event loop. */
+async function cliAsync(args: string[]) {
+  const p = Bun.spawn([process.execPath, MAIN, ...args], { env: { ...process.env, SWITCHBOARD_DATA_DIR: join(dir, "data") }, stdout: "pipe" });
+  const out = await new Response(p.stdout).text();
+  return { code: await p.exited, out };
+}
+
+const yaml = (extra = "") => `
+accounts:
+  - name: openai-main
+    provider: openai
+    base_url: ${"${MOCK_URL}"}
+    auth: { api_key: ${"${OPENAI_API_KEY}"} }
+    models:
+      - name: gpt-4o-mini
+        types: [chat]
+      - name: text-embedding-3-small
+        types: [embedding]
+    access:
+      users: [team:everyone]
+${extra}`;
+
+beforeAll(() => {
+  mock = startOpenAIMock();
+  dir = mkdtempSync(join(tmpdir(), "sb-cli-"));
+  writeFileSync(join(dir, "gateway.yaml"), yaml());
+});
+afterAll(() => {
+  mock.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const env = () => ({ MOCK_URL: mock.url, OPENAI_API_KEY: MOCK_KEY });
+
+describe("switchboard CLI", () => {
+  test("help and version", () => {
+    expect(cli(["--help"]).out).toContain("Commands:");
+    for (const c of ["serve", "apply", "accounts", "keys", "logs", "usage", "migrate", "version"]) {
+      const r = cli([c, "--help"]);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain("Usage: switchboard");
+    }
+    expect(cli(["version"]).out.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(cli(["nonsense"]).code).toBe(2);
+  });
+
+  test("apply: missing env var is a clear error; apply is idempotent; dry-run writes nothing", () => {
+    const missing = cli(["apply", "-f", join(dir, "gateway.yaml")], { MOCK_URL: mock.url });
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain("environment variable OPENAI_API_KEY is not set");
+    const dry = cli(["apply", "-f", join(dir, "gateway.yaml"), "--dry-run"], env());
+    expect(dry.out).toContain("+ account openai-main created");
+    expect(dry.out).toContain("dry run");
+    expect(cli(["accounts", "list"]).out).toBe("(none)\n");
+    const first = cli(["apply", "-f", join(dir, "gateway.yaml")], env());
+    expect(first.code).toBe(0);
+    expect(first.out).toContain("+ account openai-main created");
+    const again = cli(["apply", "-f", join(dir, "gateway.yaml")], env());
+    expect(again.out).toContain("= account openai-main unchanged");
+    expect(again.out).toContain("no changes");
+    expect(statSync(join(dir, "data", "master.key")).mode & 0o777).toBe(0o600);
+  });
+
+  test("accounts show never prints the credential; accounts test calls each model", async () => {
+    const show = cli(["accounts", "show", "openai-main"]);
+    expect(show.out).toContain("api_key: <redacted>");
+    expect(show.out).not.toContain(MOCK_KEY);
+    const t = await cliAsync(["accounts", "test", "openai-main"]);
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/gpt-4o-mini\s+ok/);
+    expect(t.out).toMatch(/text-embedding-3-small\s+ok/);
+  });
+
+  test("keys create / list / revoke", () => {
+    const c = cli(["keys", "create", "--name", "ci", "--subject", "virtualaccount:ci-bot"]);
+    expect(c.code).toBe(0);
+    const key = /key \(shown once\): (sk-sb-\S+)/.exec(c.out)![1]!;
+    const id = /created key (key_\S+)/.exec(c.out)![1]!;
+    const list = cli(["keys", "list"]).out;
+    expect(list).toContain(id);
+    expect(list).not.toContain(key);
+    expect(cli(["keys", "create", "--name", "x", "--subject", "bob"]).code).toBe(2);
+    expect(cli(["keys", "revoke", id]).out).toContain("revoked");
+  });
+
+  test("serve: first start prints an admin key; a key made by the CLI works within a second; SIGHUP re-applies; SIGTERM drains a stream", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const proc = Bun.spawn([process.execPath, MAIN, "serve", "--port", String(port), "--host", "127.0.0.1", "--config", join(dir, "gateway.yaml")], {
+      env: { ...process.env, ...env(), SWITCHBOARD_DATA_DIR: join(dir, "data2"), SWITCHBOARD_SHUTDOWN_GRACE_MS: "5000" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const reader = proc.stdout.getReader();
+    let out = "";
+    while (!out.includes("listening on")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    expect(out).toContain("config");
+    const admin = /Admin API key \(shown once, keep it safe\):\s+(sk-sb-\S+)/.exec(out)![1]!;
+    const base = `http://127.0.0.1:${port}`;
+    expect((await fetch(base + "/admin/v1/keys", { headers: { authorization: `Bearer ${admin}` } })).status).toBe(200);
+
+    // a key created by another process on the same data dir
+    const made = cli(["keys", "create", "--name", "u", "--subject", "user:zoe@example.com"], { SWITCHBOARD_DATA_DIR: join(dir, "data2") });
+    const key = /key \(shown once\): (sk-sb-\S+)/.exec(made.out)![1]!;
+    await Bun.sleep(600);
+    const client = new OpenAI({ apiKey: key, baseURL: base + "/v1", maxRetries: 0 });
+    const r = await client.chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: [{ role: "user", content: "yo" }] });
+    expect(r.choices[0]!.message.content).toBe("echo: yo");
+
+    // SIGHUP: the file gains a model
+    writeFileSync(join(dir, "gateway.yaml"), yaml().replace("      - name: text-embedding-3-small", "      - name: gpt-4.1\n        types: [chat]\n      - name: text-embedding-3-small"));
+    proc.kill("SIGHUP");
+    await Bun.sleep(500);
+    const ids = (await client.models.list()).data.map((m) => m.id);
+    expect(ids).toContain("openai-main/gpt-4.1");
+    writeFileSync(join(dir, "gateway.yaml"), yaml());
+
+    // SIGTERM while a slow stream is in flight: the stream still completes
+    mock.reply({ stream: (await import("../mocks/openai.ts")).chunks(["a", "b", "c", "d"], "gpt-4o-mini", false), delayMs: 150 });
+    const stream = await client.chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: [{ role: "user", content: "x" }], stream: true });
+    proc.kill("SIGTERM");
+    let text = "";
+    for await (const c of stream) text += c.choices[0]?.delta?.content ?? "";
+    expect(text).toBe("abcd");
+    expect(await proc.exited).toBe(0);
+
+    // the data persists: logs written before exit are read by the CLI
+    const logs = cli(["logs", "--since", "1h"], { SWITCHBOARD_DATA_DIR: join(dir, "data2") });
+    expect(logs.out).toContain("openai-main/gpt-4o-mini");
+    const usage = cli(["usage", "--by", "subject"], { SWITCHBOARD_DATA_DIR: join(dir, "data2") });
+    expect(usage.out).toContain("user:zoe@example.com");
+  }, 20000);
+});
