@@ -10,7 +10,7 @@ import { getModel, listModels } from "./api/models.ts";
 import { passthrough } from "./api/passthrough.ts";
 import type { Gateway } from "./core/gateway.ts";
 import { authenticate } from "./http/auth.ts";
-import { errorResponse, GatewayError } from "./http/errors.ts";
+import { errorResponse, GatewayError, pathToParam } from "./http/errors.ts";
 import { VERSION } from "./version.ts";
 
 export const INFERENCE_PREFIXES = ["/v1", "/api/llm", "/api/llm/api/inference/openai"] as const;
@@ -29,15 +29,6 @@ function inferenceApi(gw: Gateway, prefix: string) {
     .get("/models", ({ principal }) => listModels(gw, principal))
     .get("/models/*", ({ principal, params }) => getModel(gw, principal, decodeURIComponent(params["*"])))
     .all("/*", ({ principal, request, params }) => passthrough(gw, principal, request, "/" + params["*"]), { parse: "none" });
-}
-
-/** TypeBox path "/messages/0/role" → OpenAI-style param "messages[0].role". */
-export function pathToParam(path: string | undefined): string | null {
-  if (!path) return null;
-  const parts = path.split("/").filter(Boolean);
-  let out = "";
-  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
-  return out || null;
 }
 
 export function toErrorResponse(code: string | number, error: any): Response {

@@ -3,7 +3,7 @@
  */
 import { Type as T, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import { badRequest } from "../http/errors.ts";
+import { badRequest, pathToParam } from "../http/errors.ts";
 import { MODEL_TYPES, PROVIDER_KINDS } from "../providers/types.ts";
 
 export const ACCOUNT_NAME = "^[a-z][a-z0-9-]{1,30}[a-z0-9]$";
@@ -71,14 +71,14 @@ export function validate<S extends import("@sinclair/typebox").TSchema>(
   const v = Value.Default(schema, structuredClone(value));
   const first = Value.Errors(schema, v).First();
   if (first) {
-    const param = (where + first.path.replace(/\//g, ".")).replace(/^\./, "") || null;
+    const param = pathToParam(where.replace(/\./g, "/") + first.path);
     throw badRequest(`Invalid value at '${param ?? "body"}': ${first.message}`, param);
   }
   const model = (v as any).models as ModelSpec[] | undefined;
   if (Array.isArray(model)) {
     const seen = new Set<string>();
     model.forEach((m, i) => {
-      if (seen.has(m.name)) throw badRequest(`Duplicate model name '${m.name}'`, `${where}models[${i}].name`.replace(/^\./, ""));
+      if (seen.has(m.name)) throw badRequest(`Duplicate model name '${m.name}'`, pathToParam(`${where}/models/${i}/name`));
       seen.add(m.name);
     });
   }

@@ -65,3 +65,11 @@ export function errorResponse(err: GatewayError): Response {
     headers: { "content-type": "application/json", ...err.headers },
   });
 }
+
+/** TypeBox path "/messages/0/role" → OpenAI-style param "messages[0].role". */
+export function pathToParam(path: string | undefined): string | null {
+  if (!path) return null;
+  let out = "";
+  for (const p of path.split("/").filter(Boolean)) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
+  return out || null;
+}

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startOpenAIMock, MOCK_KEY, type OpenAIMock } from "../mocks/openai.ts";
+import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+
+let mock: OpenAIMock;
+let g: TestGateway;
+
+beforeAll(async () => {
+  mock = startOpenAIMock();
+  g = await startGateway(`accounts: []`);
+});
+afterAll(async () => {
+  await g.close();
+  mock.close();
+});
+
+describe("admin API", () => {
+  test("create an account, use it, edit models and access, never see the credential", async () => {
+    const spec = {
+      name: "openai-eu",
+      provider: "openai",
+      base_url: mock.url,
+      auth: { api_key: MOCK_KEY },
+      models: [{ name: "gpt-4o-mini", types: ["chat"] }],
+      access: { users: ["team:eng"] },
+    };
+    const created = await g.admin("/accounts", { method: "POST", json: spec });
+    expect(created.status).toBe(201);
+    const body = await created.json();
+    expect(body.auth).toEqual({ api_key: "<redacted>" });
+    expect((await g.admin("/accounts", { method: "POST", json: spec })).status).toBe(409);
+
+    const bad = await g.admin("/accounts", { method: "POST", json: { ...spec, name: "Bad_Name" } });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.param).toBe("name");
+    const badType = await g.admin("/accounts", { method: "POST", json: { ...spec, name: "x-y-z", models: [{ name: "m", types: ["chatt"] }] } });
+    expect((await badType.json()).error.param).toBe("models[0].types[0]");
+
+    const eng = g.key("user:amy@example.com", { teams: ["eng"] });
+    expect((await g.client(eng).chat.completions.create({ model: "openai-eu/gpt-4o-mini", messages: [{ role: "user", content: "q" }] })).choices[0]!.message.content).toBe("echo: q");
+
+    // add a model; it is usable at once
+    const add = await g.admin("/accounts/openai-eu/models", { method: "POST", json: { name: "emb", model_id: "text-embedding-3-small", types: ["embedding"] } });
+    expect(add.status).toBe(201);
+    const e = await g.client(eng).embeddings.create({ model: "openai-eu/emb", input: "x" });
+    expect(e.data.length).toBe(1);
+    expect(mock.requests.at(-1)!.body.model).toBe("text-embedding-3-small");
+
+    // a GET → PUT round trip keeps the credential
+    const got = await (await g.admin("/accounts/openai-eu")).json();
+    const put = await g.admin("/accounts/openai-eu", { method: "PUT", json: { ...got, access: { users: ["team:eng", "team:ops"] } } });
+    expect((await put.json()).change).toBe("updated");
+    const again = await g.client(eng).chat.completions.create({ model: "openai-eu/gpt-4o-mini", messages: [{ role: "user", content: "z" }] });
+    expect(again.choices[0]!.message.content).toBe("echo: z");
+    expect(mock.requests.at(-1)!.headers.authorization).toBe(`Bearer ${MOCK_KEY}`);
+
+    // revoke access
+    await g.admin("/accounts/openai-eu/access", { method: "PUT", json: { users: ["team:ops"] } });
+    const denied = await g.client(eng).chat.completions.create({ model: "openai-eu/gpt-4o-mini", messages: [{ role: "user", content: "z" }] }).catch((x) => x);
+    expect(denied.status).toBe(403);
+
+    const del = await g.admin("/accounts/openai-eu", { method: "DELETE" });
+    expect((await del.json()).deleted).toBe(true);
+    const gone = await g.client(g.adminKey).chat.completions.create({ model: "openai-eu/gpt-4o-mini", messages: [{ role: "user", content: "z" }] }).catch((x) => x);
+    expect(gone.status).toBe(404);
+  });
+
+  test("test credentials reports per model and saves nothing", async () => {
+    await g.admin("/accounts", {
+      method: "POST",
+      json: {
+        name: "half-bad",
+        provider: "openai",
+        base_url: mock.url,
+        auth: { api_key: MOCK_KEY },
+        models: [
+          { name: "gpt-4o-mini", types: ["chat"] },
+          { name: "emb", model_id: "text-embedding-3-small", types: ["embedding"] },
+          { name: "whisper-1", types: ["audio_transcription"] },
+        ],
+      },
+    });
+    const before = g.logs().length;
+    const r = await (await g.admin("/accounts/half-bad/test", { method: "POST" })).json();
+    expect(r.results.find((x: any) => x.model === "gpt-4o-mini")).toMatchObject({ ok: true });
+    expect(r.results.find((x: any) => x.model === "emb")).toMatchObject({ ok: true });
+    expect(r.results.find((x: any) => x.model === "whisper-1")).toMatchObject({ skipped: true });
+    expect(g.logs().length).toBe(before);
+
+    await g.admin("/accounts/half-bad", { method: "PUT", json: { ...(await (await g.admin("/accounts/half-bad")).json()), auth: { api_key: "sk-bad" } } });
+    const r2 = await (await g.admin("/accounts/half-bad/test", { method: "POST" })).json();
+    expect(r2.ok).toBe(false);
+    expect(r2.results[0].status).toBe(401);
+    expect(JSON.stringify(r2)).not.toContain("sk-bad");
+  });
+
+  test("catalogue lists models with prices per 1M tokens", async () => {
+    const r = await (await g.admin("/catalog/openai")).json();
+    const m = r.data.find((x: any) => x.id === "gpt-4o-mini");
+    expect(m).toMatchObject({ input: 0.15, output: 0.6, cache_read: 0.075 });
+    const a = await (await g.admin("/catalog/anthropic")).json();
+    expect(a.data.length).toBeGreaterThan(5);
+    expect((await g.admin("/catalog/nope")).status).toBe(404);
+  });
+
+  test("logs and usage", async () => {
+    await g.admin("/accounts", {
+      method: "POST",
+      json: { name: "billing", provider: "openai", base_url: mock.url, auth: { api_key: MOCK_KEY }, models: [{ name: "gpt-4o-mini", types: ["chat"] }], access: { users: ["team:everyone"] } },
+    });
+    const k = g.key("user:ivy@example.com");
+    for (let i = 0; i < 3; i++) await g.client(k).chat.completions.create({ model: "billing/gpt-4o-mini", messages: [{ role: "user", content: "x" }] });
+    const logs = await (await g.admin("/logs?account=billing&since=1h")).json();
+    expect(logs.data.length).toBe(3);
+    expect(logs.data[0]).toMatchObject({ subject: "user:ivy@example.com", model: "gpt-4o-mini", promptTokens: 11, completionTokens: 7, status: 200 });
+    const usage = await (await g.admin("/usage?by=model")).json();
+    const row = usage.data.find((x: any) => x.key === "billing/gpt-4o-mini");
+    expect(row.requests).toBe(3);
+    expect(row.prompt_tokens).toBe(33);
+    // catalogue price of gpt-4o-mini: 0.15 in / 0.6 out per 1M
+    expect(row.cost_usd).toBeCloseTo(3 * (11 * 0.15 + 7 * 0.6) / 1e6, 12);
+    expect((await g.admin("/usage?by=color")).status).toBe(400);
+  });
+});
