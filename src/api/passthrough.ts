@@ -3,7 +3,7 @@
  * (method, query, body and streams), with the account's credential in place of the client's key.
  */
 import type { Principal } from "../core/access.ts";
-import { responseHeaders, toGatewayError, requestTimeoutMs } from "../core/dispatch.ts";
+import { requestTimeoutMs, responseHeaders, toGatewayError, upstreamSignal } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { resolveAccount } from "../core/resolve.ts";
 import { GatewayError } from "../http/errors.ts";
@@ -29,9 +29,9 @@ export async function passthrough(gw: Gateway, p: Principal, request: Request, p
     }
     const model: ModelRecord = { account: account.name, name: "*", modelId: "*", types: [] };
     const target = { account, model, id: `${account.name}/*` };
-    const timeout = AbortSignal.timeout(requestTimeoutMs(gw, request.headers));
+    const signal = upstreamSignal(request, requestTimeoutMs(gw, request.headers), log);
     const res = await adapter.proxy(
-      { target, signal: AbortSignal.any([request.signal, timeout]), fetch: gw.fetch, notes: log.notes, requestId: log.id },
+      { target, signal, fetch: gw.fetch, notes: log.notes, requestId: log.id },
       request,
       path,
     );

@@ -12,11 +12,26 @@ export function requestTimeoutMs(gw: Gateway, headers: Headers): number {
   return n;
 }
 
+/**
+ * The upstream call aborts when the client goes away or the timeout passes. One timer per request, cleared when
+ * the request's log entry is finished (AbortSignal.timeout would keep every timer alive for the full timeout).
+ */
+export function upstreamSignal(request: Request, timeoutMs: number, log: RequestLog): AbortSignal {
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(new DOMException("upstream timeout", "TimeoutError")), timeoutMs);
+  const onAbort = () => ctrl.abort(request.signal.reason);
+  request.signal?.addEventListener("abort", onAbort, { once: true });
+  log.onFinish(() => {
+    clearTimeout(timer);
+    request.signal?.removeEventListener("abort", onAbort);
+  });
+  return ctrl.signal;
+}
+
 export function callContext(gw: Gateway, target: Target, request: Request, log: RequestLog): CallContext {
-  const timeout = AbortSignal.timeout(requestTimeoutMs(gw, request.headers));
   return {
     target,
-    signal: request.signal ? AbortSignal.any([request.signal, timeout]) : timeout,
+    signal: upstreamSignal(request, requestTimeoutMs(gw, request.headers), log),
     fetch: gw.fetch,
     notes: log.notes,
     requestId: log.id,

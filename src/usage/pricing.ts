@@ -29,11 +29,40 @@ export function configuredCost(cost: ModelCost, u: Usage): number {
   );
 }
 
+/**
+ * The catalogue's flat per-1M prices of a model, looked up once per (provider, model id). Models whose prices
+ * depend on the date or on token tiers are priced by calcPrice itself on every request.
+ */
+const flatPrices = new Map<string, ModelCost | "calc" | null>();
+
+function catalogueCost(providerId: string, modelId: string): ModelCost | "calc" | null {
+  const key = `${providerId}\u0000${modelId}`;
+  let p = flatPrices.get(key);
+  if (p === undefined) {
+    const r = calcPrice({ input_tokens: 0, output_tokens: 0 }, modelId, { providerId });
+    const mp = r?.model_price;
+    const flat = mp && [mp.input_mtok, mp.output_mtok, mp.cache_read_mtok, mp.cache_write_mtok].every((v) => v === undefined || typeof v === "number");
+    p = !r ? null : flat && !Array.isArray(r.model.prices)
+      ? {
+          input: mp!.input_mtok as number | undefined,
+          output: mp!.output_mtok as number | undefined,
+          cache_read: mp!.cache_read_mtok as number | undefined,
+          cache_write: mp!.cache_write_mtok as number | undefined,
+        }
+      : "calc";
+    flatPrices.set(key, p);
+  }
+  return p;
+}
+
 export function costOf(target: Target, u: Usage): number | null {
   if (target.model.cost) return configuredCost(target.model.cost, u);
   const providerId = CATALOGUE_PROVIDER[target.account.provider];
   if (!providerId) return null;
   try {
+    const flat = catalogueCost(providerId, target.model.modelId);
+    if (flat === null) return null;
+    if (flat !== "calc") return configuredCost(flat, u);
     const r = calcPrice(
       {
         input_tokens: u.promptTokens,

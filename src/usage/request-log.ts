@@ -13,6 +13,7 @@ export class RequestLog {
   private target?: Target;
   private metadata: Record<string, string> | null = null;
   private done = false;
+  private cleanups: (() => void)[] = [];
   stream = false;
   notes: string[] = [];
 
@@ -29,6 +30,10 @@ export class RequestLog {
   setMetadata(m: Record<string, string> | null) {
     this.metadata = m;
   }
+  /** runs when the entry is finished (the request is over, stream included) */
+  onFinish(fn: () => void) {
+    this.cleanups.push(fn);
+  }
   firstToken() {
     this.ttft ??= performance.now() - this.started;
   }
@@ -37,6 +42,7 @@ export class RequestLog {
   finish(status: number, rawUsage?: unknown, error?: string | null, accountName?: string): { usage: Usage | null; cost: number | null } {
     if (this.done) return { usage: null, cost: null };
     this.done = true;
+    for (const fn of this.cleanups) fn();
     const usage = normalizeUsage(rawUsage);
     const cost = usage && this.target ? costOf(this.target, usage) : null;
     this.gw.logs.push({

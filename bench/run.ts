@@ -1,0 +1,117 @@
+/**
+ * Loopback benchmark: a mock upstream, the gateway (auth and request logging on) and a bare Bun fetch proxy, each
+ * loaded with the same concurrency for the same time. Prints RPS, p50/p99 latency, the gateway's RSS and the
+ * gateway / bare-proxy ratio. Usage: npm run bench [-- --seconds 5 --concurrency 1,32]
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { benchAnthropicStream } from "./anthropic-stream.ts";
+
+const { values } = parseArgs({ options: { seconds: { type: "string" }, concurrency: { type: "string" } } });
+const SECONDS = Number(values.seconds ?? 5);
+const LEVELS = (values.concurrency ?? "1,32").split(",").map(Number);
+const root = join(import.meta.dir, "..");
+
+async function startProc(args: string[], env: Record<string, string> = {}, ready = /^(\d+)$/m) {
+  const proc = Bun.spawn([process.execPath, ...args], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "inherit", cwd: root });
+  const reader = proc.stdout.getReader();
+  let out = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`process ${args.join(" ")} exited: ${out}`);
+    out += new TextDecoder().decode(value);
+    const m = ready.exec(out);
+    if (m) return { proc, match: m };
+  }
+}
+
+function rssMb(pid: number, field = "VmRSS"): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(url: string, headers: Record<string, string>, concurrency: number, seconds: number): Promise<Result> {
+  const body = JSON.stringify({ model: "bench/gpt-4o-mini", messages: [{ role: "user", content: "Hello!" }] });
+  const lat: number[] = [];
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      const res = await fetch(url, { method: "POST", headers, body });
+      await res.arrayBuffer();
+      if (res.status !== 200) errors++;
+      lat.push(performance.now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  lat.sort((a, b) => a - b);
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
+  return { rps: lat.length / seconds, p50: q(0.5), p99: q(0.99), errors };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "sb-bench-"));
+const adminKey = "sk-sb-bench-admin-key-0123456789";
+const upstream = await startProc(["bench/upstream.ts"]);
+const upstreamUrl = `http://127.0.0.1:${upstream.match[1]}/v1`;
+writeFileSync(
+  join(dir, "gateway.yaml"),
+  `accounts:\n  - name: bench\n    provider: openai\n    base_url: ${upstreamUrl}\n    auth: { api_key: upstream }\n    models:\n      - { name: gpt-4o-mini, types: [chat] }\n`,
+);
+const gwPort = 30000 + Math.floor(Math.random() * 20000);
+const gateway = await startProc(
+  ["src/main.ts", "serve", "--port", String(gwPort), "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--config", join(dir, "gateway.yaml")],
+  { SWITCHBOARD_ADMIN_KEY: adminKey },
+  /listening on/,
+);
+const bare = await startProc(["bench/bare-proxy.ts"], { UPSTREAM: upstreamUrl });
+const targets = {
+  upstream: `${upstreamUrl}/chat/completions`,
+  "bare proxy": `http://127.0.0.1:${bare.match[1]}/v1/chat/completions`,
+  gateway: `http://127.0.0.1:${gwPort}/v1/chat/completions`,
+};
+const headers = { "content-type": "application/json", authorization: `Bearer ${adminKey}` };
+
+// warm up every target (JIT, connection pools)
+for (const url of Object.values(targets)) await load(url, headers, 8, 1);
+
+const rows: string[] = [];
+const results: Record<string, Record<number, Result>> = {};
+for (const c of LEVELS) {
+  for (const [name, url] of Object.entries(targets)) {
+    const r = await load(url, headers, c, SECONDS);
+    (results[name] ??= {})[c] = r;
+    rows.push(`| ${name} | ${c} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.errors} |`);
+  }
+}
+const peakRss = rssMb(gateway.proc.pid, "VmHWM");
+const rss = rssMb(gateway.proc.pid);
+const chunkRate = await benchAnthropicStream();
+
+console.log(`\nLoopback, ${SECONDS} s per run, non-streaming chat completions (${new Date().toISOString()})\n`);
+console.log("| target | concurrency | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|");
+console.log(rows.join("\n"));
+console.log("");
+for (const c of LEVELS) {
+  const g = results.gateway![c]!;
+  const b = results["bare proxy"]![c]!;
+  console.log(
+    `concurrency ${c}: gateway/bare throughput ${((g.rps / b.rps) * 100).toFixed(1)} %, added p50 ${(g.p50 - b.p50).toFixed(3)} ms, added p99 ${(g.p99 - b.p99).toFixed(3)} ms`,
+  );
+}
+console.log(`gateway RSS after load ${rss.toFixed(1)} MB, peak ${peakRss.toFixed(1)} MB`);
+console.log(`Anthropic stream translator: ${Math.round(chunkRate).toLocaleString("en-US")} chunks/s on one core`);
+
+for (const p of [gateway.proc, bare.proc, upstream.proc]) p.kill("SIGTERM");
+await gateway.proc.exited;
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);
