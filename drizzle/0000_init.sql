@@ -38,7 +38,8 @@ CREATE TABLE `models` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `models_account_name` ON `models` (`account`,`name`);--> statement-breakpoint
 CREATE TABLE `request_logs` (
-	`id` text PRIMARY KEY NOT NULL,
+	`seq` integer PRIMARY KEY NOT NULL,
+	`id` text NOT NULL,
 	`ts` integer NOT NULL,
 	`key_id` text,
 	`subject` text,
@@ -61,5 +62,4 @@ CREATE TABLE `request_logs` (
 	`error` text
 );
 --> statement-breakpoint
-CREATE INDEX `request_logs_ts` ON `request_logs` (`ts`);--> statement-breakpoint
-CREATE INDEX `request_logs_account_model` ON `request_logs` (`account`,`model`);
+CREATE INDEX `request_logs_ts` ON `request_logs` (`ts`);

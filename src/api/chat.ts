@@ -7,6 +7,7 @@ import { resolveTarget } from "../core/resolve.ts";
 import { parseMetadataHeader } from "../http/metadata.ts";
 import { encodeChatStream, readUntilContent } from "../http/sse.ts";
 import { adapterFor } from "../providers/registry.ts";
+import { withProvider } from "../usage/normalize.ts";
 import { RequestLog } from "../usage/request-log.ts";
 
 const open = { additionalProperties: true } as const;
@@ -39,9 +40,16 @@ export async function chatCompletions(gw: Gateway, p: Principal, body: Record<st
     const result = await adapterFor(target.account.provider, target.account.name).chat(ctx, body);
     const headers = responseHeaders(target, log.id);
     if (!result.stream) {
-      result.body.provider = target.account.name;
-      log.finish(200, result.body.usage);
-      return new Response(JSON.stringify(result.body), { headers: { ...headers, "content-type": "application/json" } });
+      let text: string;
+      if ("text" in result) {
+        text = withProvider(result.text, target.account.name);
+        log.finish(200, result.usage);
+      } else {
+        result.body.provider = target.account.name;
+        text = JSON.stringify(result.body);
+        log.finish(200, result.body.usage);
+      }
+      return new Response(text, { headers: { ...headers, "content-type": "application/json" } });
     }
     log.stream = true;
     const reader = result.items.getReader();

@@ -42,6 +42,8 @@ export function generateApiKey(): string {
   return "sk-sb-" + randomBytes(30).toString("base64url");
 }
 
-export function randomId(prefix: string, bytes = 12): string {
-  return prefix + randomBytes(bytes).toString("base64url").replace(/[-_]/g, "").slice(0, bytes * 1.3);
+/** Prefixed random id (`key_…`, `req_…`): 24 hex characters of a UUIDv7, so ids also sort by creation time. */
+export function randomId(prefix: string): string {
+  const u = Bun.randomUUIDv7().replaceAll("-", "");
+  return prefix + u.slice(0, 12) + u.slice(20);
 }

@@ -3,5 +3,5 @@
 import m0 from "../../drizzle/0000_init.sql" with { type: "text" };
 
 export const embeddedMigrations: { tag: string; when: number; breakpoints: boolean; sql: string }[] = [
-  { tag: "0000_init", when: 1795313565079, breakpoints: true, sql: m0 },
+  { tag: "0000_init", when: 1795314153794, breakpoints: true, sql: m0 },
 ];

@@ -54,7 +54,10 @@ export const apiKeys = sqliteTable(
 export const requestLogs = sqliteTable(
   "request_logs",
   {
-    id: text("id").primaryKey(),
+    /** append-only: the integer rowid keeps inserts at the end of the B-tree (a random text key would not) */
+    seq: integer("seq").primaryKey({ autoIncrement: false }),
+    /** the request id the client saw in x-request-id */
+    id: text("id").notNull(),
     ts: integer("ts").notNull(),
     keyId: text("key_id"),
     subject: text("subject"),
@@ -76,7 +79,7 @@ export const requestLogs = sqliteTable(
     notes: text("notes"),
     error: text("error"),
   },
-  (t) => [index("request_logs_ts").on(t.ts), index("request_logs_account_model").on(t.account, t.model)],
+  (t) => [index("request_logs_ts").on(t.ts)],
 );
 
 export type AccountRow = typeof accounts.$inferSelect;

@@ -6,6 +6,17 @@ import type { ApiKeyRow } from "../db/schema.ts";
 import { GatewayError } from "./errors.ts";
 
 const cache = new WeakMap<ApiKeyRow, Principal>();
+/** token → hash, so that a busy key is hashed once (bounded; tokens that match no key are not kept) */
+const hashes = new Map<string, string>();
+
+function hashOf(token: string): string {
+  let h = hashes.get(token);
+  if (h === undefined) {
+    h = hashKey(token);
+    if (hashes.size >= 10_000) hashes.clear();
+  }
+  return h;
+}
 
 export function bearerToken(headers: Headers): string | undefined {
   const h = headers.get("authorization");
@@ -21,8 +32,10 @@ export function authenticate(reg: Registry, headers: Headers, now = Date.now()):
   if (!token) {
     throw new GatewayError(401, "Missing API key: send 'Authorization: Bearer <switchboard key>'", { code: "missing_api_key" });
   }
-  const row = reg.keysByHash.get(hashKey(token));
+  const hash = hashOf(token);
+  const row = reg.keysByHash.get(hash);
   if (!row) throw new GatewayError(401, "Invalid API key", { code: "invalid_api_key" });
+  hashes.set(token, hash);
   if (row.revokedAt) throw new GatewayError(401, `API key '${row.name}' has been revoked`, { code: "revoked_api_key" });
   if (row.expiresAt && row.expiresAt <= now) throw new GatewayError(401, `API key '${row.name}' has expired`, { code: "expired_api_key" });
   let p = cache.get(row);

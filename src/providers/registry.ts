@@ -1,5 +1,6 @@
 /** Provider kind → adapter. Kinds without an adapter yet answer 501 naming the kind. */
 import { GatewayError } from "../http/errors.ts";
+import { anthropicAdapter } from "./anthropic/adapter.ts";
 import { openAICompatibleAdapter } from "./openai/adapter.ts";
 import type { ProviderAdapter, ProviderKind } from "./types.ts";
 
@@ -8,6 +9,7 @@ const adapters: Partial<Record<ProviderKind, ProviderAdapter>> = {
   "openai-compatible": openAICompatibleAdapter("openai-compatible"),
   groq: openAICompatibleAdapter("groq"),
   "azure-openai": openAICompatibleAdapter("azure-openai"),
+  anthropic: anthropicAdapter,
 };
 
 export function registerAdapter(kind: ProviderKind, adapter: ProviderAdapter): void {

@@ -107,6 +107,8 @@ export type StreamItem = { chunk: Record<string, any> } | { error: GatewayError 
 
 export type ChatResult =
   | { stream: false; body: Record<string, any> }
+  /** an OpenAI-shaped JSON body sent on as the upstream wrote it (no re-serialisation); usage read from it */
+  | { stream: false; text: string; usage: unknown }
   | {
       stream: true;
       /** OpenAI chat.completion.chunk objects. A final usage chunk (choices: []) is always included when the

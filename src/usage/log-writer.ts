@@ -7,17 +7,22 @@ import type { Statement } from "bun:sqlite";
 import type { Store } from "../db/client.ts";
 import { requestLogs, type NewRequestLog } from "../db/schema.ts";
 
-const columns = Object.entries(getTableColumns(requestLogs)) as [keyof NewRequestLog, { name: string; columnType: string; dataType: string }][];
+// every column but the rowid `seq`, which SQLite assigns
+const columns = (Object.entries(getTableColumns(requestLogs)) as [keyof NewRequestLog, { name: string; dataType: string }][]).filter(
+  ([k]) => k !== "seq",
+);
+const keys = columns.map(([k]) => k);
+const isJson = columns.map(([, c]) => c.dataType === "json");
 
 /** A row's values in column order, encoded the way Drizzle stores them (JSON text, booleans as 0/1). */
 function encodeRow(e: NewRequestLog): (string | number | null)[] {
-  return columns.map(([key, col]) => {
-    const v = e[key] as unknown;
-    if (v === undefined || v === null) return defaults[key] ?? null;
-    if (col.dataType === "json") return JSON.stringify(v);
-    if (typeof v === "boolean") return v ? 1 : 0;
-    return v as string | number;
-  });
+  const out = new Array<string | number | null>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = e[k] as unknown;
+    out[i] = v === undefined || v === null ? (defaults[k] ?? null) : isJson[i] ? JSON.stringify(v) : typeof v === "boolean" ? (v ? 1 : 0) : (v as string | number);
+  }
+  return out;
 }
 const defaults: Partial<Record<keyof NewRequestLog, string | number>> = { method: "POST", stream: 0 };
 

@@ -17,3 +17,43 @@ export function normalizeUsage(u: any): Usage | null {
     reasoningTokens: n(u.completion_tokens_details?.reasoning_tokens ?? u.output_tokens_details?.reasoning_tokens),
   };
 }
+
+/**
+ * The `usage` object of an OpenAI JSON response, read without parsing the whole body: the last `"usage":{` key
+ * (not inside a string, where its quotes would be escaped) up to its matching brace. Usage holds only numbers and
+ * nested objects, so counting braces is exact. Falls back to a full parse.
+ */
+export function usageFromJsonText(text: string): unknown {
+  const at = text.lastIndexOf('"usage":');
+  if (at > 0 && text[at - 1] !== "\\") {
+    let i = at + 8;
+    while (text[i] === " ") i++;
+    if (text[i] === "{") {
+      let depth = 0;
+      for (let j = i; j < text.length; j++) {
+        const c = text.charCodeAt(j);
+        if (c === 123) depth++;
+        else if (c === 125 && --depth === 0) {
+          try {
+            return JSON.parse(text.slice(i, j + 1));
+          } catch {
+            break;
+          }
+        } else if (c === 34) break; // a string inside usage: not the plain shape, parse it all
+      }
+    }
+  }
+  try {
+    return JSON.parse(text)?.usage;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `{"provider":"<account>", …rest of an upstream JSON object}` without re-serialising it. */
+export function withProvider(text: string, account: string): string {
+  const open = text.indexOf("{");
+  if (open < 0) return text;
+  const rest = text.slice(open + 1).trimStart();
+  return `{"provider":${JSON.stringify(account)}${rest.startsWith("}") ? "" : ","}${rest}`;
+}

@@ -13,6 +13,8 @@
  *   `type` and name in its first delta; `input_json_delta` fragments → `function.arguments` fragments.
  *   A call without any argument fragment gets `"{}"` (as OpenAI sends), never an empty string.
  * - The structured-output tool's fragments → `delta.content` (the JSON text), finish_reason `stop`.
+ *   (When that tool is not forced — with thinking — text the model writes before it streams as content
+ *   too, since it is sent before the tool is known; the non-streaming translator leaves such text out.)
  * - `message_stop` → a chunk with `finish_reason` then a usage chunk (`choices: []`), always: the core
  *   hides it unless the client asked for `include_usage`. Usage combines `message_start` (input and cache
  *   counts) with `message_delta` (cumulative output count).

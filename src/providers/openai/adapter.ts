@@ -5,6 +5,7 @@
 import { GatewayError } from "../../http/errors.ts";
 import { openAIErrorFields, sseEvents, upstreamError, upstreamFetch } from "../upstream.ts";
 import type { CallContext, ChatResult, JsonResult, ProviderAdapter, StreamItem } from "../types.ts";
+import { usageFromJsonText } from "../../usage/normalize.ts";
 import { baseUrlOf, OPENAI_PROFILES, upstreamHeaders, type OpenAIProfile } from "./profiles.ts";
 
 async function postJson(ctx: CallContext, profile: OpenAIProfile, path: string, body: unknown): Promise<Response> {
@@ -60,7 +61,10 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
         upstream.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
       }
       const res = await postJson(ctx, profile, "/chat/completions", upstream);
-      if (body.stream !== true) return { stream: false, body: (await res.json()) as Record<string, any> };
+      if (body.stream !== true) {
+        const text = await res.text();
+        return { stream: false, text, usage: usageFromJsonText(text) };
+      }
       if (!res.body) throw new GatewayError(502, `Account '${ctx.target.account.name}' sent an empty stream`);
       return { stream: true, items: openAIStreamItems(sseEvents(res.body), ctx.target.account.name) };
     },
