@@ -13,3 +13,4 @@ const server = Bun.serve({
   fetch: () => new Response(body, { headers: { "content-type": "application/json" } }),
 });
 console.log(server.port);
+export {};

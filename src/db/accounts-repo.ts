@@ -131,6 +131,7 @@ export function upsertAccount(
 }
 
 export function deleteAccount(store: Store, name: string): boolean {
-  const r = store.db.delete(accounts).where(eq(accounts.name, name)).run();
-  return r.changes > 0;
+  const existed = store.db.select({ name: accounts.name }).from(accounts).where(eq(accounts.name, name)).get();
+  if (existed) store.db.delete(accounts).where(eq(accounts.name, name)).run();
+  return !!existed;
 }

@@ -75,7 +75,7 @@ export function openAIErrorFields(body: any) {
 
 /** Upstream SSE bytes → parsed events (never buffers more than one event). */
 export function sseEvents(body: ReadableStream<Uint8Array>): ReadableStream<EventSourceMessage> {
-  return body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+  return body.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>).pipeThrough(new EventSourceParserStream());
 }
 
 export function joinUrl(base: string, path: string): string {

@@ -84,7 +84,7 @@ export function startOpenAIMock(opts: { key?: string } = {}): OpenAIMock {
       try {
         body = rawBody ? JSON.parse(rawBody) : undefined;
       } catch {}
-      requests.push({ method: req.method, path: url.pathname, search: url.search, headers: Object.fromEntries(req.headers), body, rawBody });
+      requests.push({ method: req.method, path: url.pathname, search: url.search, headers: Object.fromEntries(req.headers as any), body, rawBody });
 
       if (req.headers.get("authorization") !== `Bearer ${key}`) {
         return json(401, { error: { message: "Incorrect API key provided: sk-up***.", type: "invalid_request_error", param: null, code: "invalid_api_key" } });

@@ -33,7 +33,7 @@ export function openAIStreamItems(events: ReadableStream<{ data: string }>, acco
           return;
         }
         if (obj && obj.error) {
-          const f = openAIErrorFields(obj) ?? {};
+          const f: { message?: string; type?: string; code?: string | null } = openAIErrorFields(obj) ?? {};
           const status = typeof obj.error.status === "number" ? obj.error.status : 502;
           out.enqueue({
             error: new GatewayError(status, `Upstream error from account '${account}': ${f.message ?? "stream error"}`, {

@@ -28,7 +28,7 @@ export const OPENAI_PROFILES: Record<string, OpenAIProfile> = {
   groq: { defaultBaseUrl: "https://api.groq.com/openai/v1", authHeaders: bearer, streamUsage: true },
   "openai-compatible": { authHeaders: bearer, streamUsage: true },
   /** Azure OpenAI's v1 API: https://<resource>.openai.azure.com/openai/v1, `api-key` header, model = deployment. */
-  "azure-openai": { authHeaders: (a) => (a.api_key ? { "api-key": a.api_key } : {}), streamUsage: true },
+  "azure-openai": { authHeaders: (a): Record<string, string> => (a.api_key ? { "api-key": a.api_key } : {}), streamUsage: true },
 };
 
 export function baseUrlOf(account: AccountRecord, profile: OpenAIProfile): string {

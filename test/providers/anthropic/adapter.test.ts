@@ -21,7 +21,7 @@ const chat = (body: Record<string, any>, opts: Parameters<typeof testContext>[1]
 };
 const json = async (p: Promise<ChatResult>) => {
   const r = await p;
-  if (r.stream) throw new Error("expected a JSON result");
+  if (r.stream || !("body" in r)) throw new Error("expected a JSON result");
   return r.body;
 };
 const items = async (p: Promise<ChatResult>): Promise<StreamItem[]> => {
