@@ -95,7 +95,7 @@ for (const c of LEVELS) {
 }
 const peakRss = rssMb(gateway.proc.pid, "VmHWM");
 const rss = rssMb(gateway.proc.pid);
-const chunkRate = await benchAnthropicStream();
+const chunk = await benchAnthropicStream();
 
 console.log(`\nLoopback, ${SECONDS} s per run, non-streaming chat completions (${new Date().toISOString()})\n`);
 console.log("| target | concurrency | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|");
@@ -109,7 +109,10 @@ for (const c of LEVELS) {
   );
 }
 console.log(`gateway RSS after load ${rss.toFixed(1)} MB, peak ${peakRss.toFixed(1)} MB`);
-console.log(`Anthropic stream translator: ${Math.round(chunkRate).toLocaleString("en-US")} chunks/s on one core`);
+const f = (x: number) => Math.round(x).toLocaleString("en-US");
+console.log(
+  `Anthropic stream, chunks/s on one core: translator ${f(chunk.translate)}; SSE bytes → chunks ${f(chunk.bytesToItems)}; SSE bytes → OpenAI SSE bytes ${f(chunk.bytesToBytes)}`,
+);
 
 for (const p of [gateway.proc, bare.proc, upstream.proc]) p.kill("SIGTERM");
 await gateway.proc.exited;
