@@ -69,14 +69,16 @@ writeFileSync(
 );
 const gwPort = 30000 + Math.floor(Math.random() * 20000);
 const gateway = await startProc(
-  ["src/main.ts", "serve", "--port", String(gwPort), "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--config", join(dir, "gateway.yaml")],
+  [...(process.env.BENCH_SMOL ? ["--smol"] : []), "src/main.ts", "serve", "--port", String(gwPort), "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--config", join(dir, "gateway.yaml")],
   { SWITCHBOARD_ADMIN_KEY: adminKey },
   /listening on/,
 );
 const bare = await startProc(["bench/bare-proxy.ts"], { UPSTREAM: upstreamUrl });
+const ely = await startProc(["bench/elysia-proxy.ts"], { UPSTREAM: upstreamUrl });
 const targets = {
   upstream: `${upstreamUrl}/chat/completions`,
   "bare proxy": `http://127.0.0.1:${bare.match[1]}/v1/chat/completions`,
+  "elysia proxy": `http://127.0.0.1:${ely.match[1]}/v1/chat/completions`,
   gateway: `http://127.0.0.1:${gwPort}/v1/chat/completions`,
 };
 const headers = { "content-type": "application/json", authorization: `Bearer ${adminKey}` };
@@ -109,12 +111,15 @@ for (const c of LEVELS) {
   );
 }
 console.log(`gateway RSS after load ${rss.toFixed(1)} MB, peak ${peakRss.toFixed(1)} MB`);
+console.log(
+  `for reference, peak RSS: bare proxy ${rssMb(bare.proc.pid, "VmHWM").toFixed(1)} MB, elysia proxy ${rssMb(ely.proc.pid, "VmHWM").toFixed(1)} MB`,
+);
 const f = (x: number) => Math.round(x).toLocaleString("en-US");
 console.log(
   `Anthropic stream, chunks/s on one core: translator ${f(chunk.translate)}; SSE bytes → chunks ${f(chunk.bytesToItems)}; SSE bytes → OpenAI SSE bytes ${f(chunk.bytesToBytes)}`,
 );
 
-for (const p of [gateway.proc, bare.proc, upstream.proc]) p.kill("SIGTERM");
+for (const p of [gateway.proc, bare.proc, ely.proc, upstream.proc]) p.kill("SIGTERM");
 await gateway.proc.exited;
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);

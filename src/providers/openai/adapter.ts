@@ -12,7 +12,7 @@ async function postJson(ctx: CallContext, profile: OpenAIProfile, path: string, 
   const account = ctx.target.account;
   const res = await upstreamFetch(ctx, baseUrlOf(account, profile) + path, {
     method: "POST",
-    headers: { "content-type": "application/json", ...upstreamHeaders(account, profile) },
+    headers: { ...upstreamHeaders(account, profile), "content-type": "application/json" },
     body: JSON.stringify(body),
   });
   if (!res.ok) throw upstreamError(account.name, res.status, await res.text(), openAIErrorFields);

@@ -37,6 +37,15 @@ export function baseUrlOf(account: AccountRecord, profile: OpenAIProfile): strin
   return base.replace(/\/+$/, "");
 }
 
+/** Per account record (a new record replaces the old one on every registry reload, so this never goes stale). */
+const headerCache = new WeakMap<AccountRecord, Record<string, string>>();
+
+/** The account's extra headers and credential headers, plus content-type: built once per account record. */
 export function upstreamHeaders(account: AccountRecord, profile: OpenAIProfile): Record<string, string> {
-  return { ...account.settings.headers, ...profile.authHeaders(account.auth) };
+  let h = headerCache.get(account);
+  if (!h) {
+    h = { ...account.settings.headers, ...profile.authHeaders(account.auth) };
+    headerCache.set(account, h);
+  }
+  return h;
 }
