@@ -15,6 +15,7 @@ export const ModelCostSpec = T.Object(
     output: T.Optional(T.Number({ minimum: 0 })),
     cache_read: T.Optional(T.Number({ minimum: 0 })),
     cache_write: T.Optional(T.Number({ minimum: 0 })),
+    cache_write_1h: T.Optional(T.Number({ minimum: 0 })),
   },
   { additionalProperties: false },
 );

@@ -37,6 +37,8 @@ export interface ModelCost {
   output?: number;
   cache_read?: number;
   cache_write?: number;
+  /** 1-hour cache writes (Anthropic); defaults to cache_write */
+  cache_write_1h?: number;
 }
 
 export interface ModelRecord {
@@ -87,6 +89,8 @@ export interface Usage {
   cachedTokens: number;
   /** prompt tokens written to the provider's cache (Anthropic cache_creation_input_tokens) */
   cacheWriteTokens: number;
+  /** the part of cacheWriteTokens written with a 1-hour TTL (priced higher than 5-minute writes) */
+  cacheWrite1hTokens: number;
   /** completion tokens spent on reasoning (already included in completionTokens) */
   reasoningTokens: number;
 }

@@ -14,6 +14,7 @@ export function normalizeUsage(u: any): Usage | null {
     completionTokens: n(u.completion_tokens ?? u.output_tokens),
     cachedTokens: n(u.prompt_tokens_details?.cached_tokens ?? u.input_tokens_details?.cached_tokens),
     cacheWriteTokens: n(u.prompt_tokens_details?.cache_creation_tokens),
+    cacheWrite1hTokens: n(u.prompt_tokens_details?.cache_creation_1h_tokens),
     reasoningTokens: n(u.completion_tokens_details?.reasoning_tokens ?? u.output_tokens_details?.reasoning_tokens),
   };
 }

@@ -20,10 +20,13 @@ export const CATALOGUE_PROVIDER: Record<ProviderKind, string | undefined> = {
 export function configuredCost(cost: ModelCost, u: Usage): number {
   const input = cost.input ?? 0;
   const uncached = Math.max(0, u.promptTokens - u.cachedTokens - u.cacheWriteTokens);
+  const write1h = Math.min(u.cacheWrite1hTokens, u.cacheWriteTokens);
+  const cacheWrite = cost.cache_write ?? input;
   return (
     (uncached * input +
       u.cachedTokens * (cost.cache_read ?? input) +
-      u.cacheWriteTokens * (cost.cache_write ?? input) +
+      (u.cacheWriteTokens - write1h) * cacheWrite +
+      write1h * (cost.cache_write_1h ?? cacheWrite) +
       u.completionTokens * (cost.output ?? 0)) /
     1_000_000
   );
@@ -41,13 +44,18 @@ function catalogueCost(providerId: string, modelId: string): ModelCost | "calc" 
   if (p === undefined) {
     const r = calcPrice({ input_tokens: 0, output_tokens: 0 }, modelId, { providerId });
     const mp = r?.model_price;
-    const flat = mp && [mp.input_mtok, mp.output_mtok, mp.cache_read_mtok, mp.cache_write_mtok].every((v) => v === undefined || typeof v === "number");
+    const flat =
+      mp &&
+      [mp.input_mtok, mp.output_mtok, mp.cache_read_mtok, mp.cache_write_mtok, mp.cache_write_1h_mtok].every(
+        (v) => v === undefined || typeof v === "number",
+      );
     p = !r ? null : flat && !Array.isArray(r.model.prices)
       ? {
           input: mp!.input_mtok as number | undefined,
           output: mp!.output_mtok as number | undefined,
           cache_read: mp!.cache_read_mtok as number | undefined,
           cache_write: mp!.cache_write_mtok as number | undefined,
+          cache_write_1h: mp!.cache_write_1h_mtok as number | undefined,
         }
       : "calc";
     flatPrices.set(key, p);
@@ -69,6 +77,7 @@ export function costOf(target: Target, u: Usage): number | null {
         output_tokens: u.completionTokens,
         cache_read_tokens: u.cachedTokens || undefined,
         cache_write_tokens: u.cacheWriteTokens || undefined,
+        cache_write_1h_tokens: u.cacheWrite1hTokens || undefined,
       },
       target.model.modelId,
       { providerId },
@@ -88,6 +97,7 @@ export interface CatalogueEntry {
   output?: number;
   cache_read?: number;
   cache_write?: number;
+  cache_write_1h?: number;
 }
 
 const perM = (v: unknown) => (typeof v === "number" ? v : v && typeof v === "object" && "base" in v ? (v as any).base : undefined);
@@ -108,6 +118,7 @@ export function catalogue(kind: ProviderKind): CatalogueEntry[] | undefined {
         output: perM(prices.output_mtok),
         cache_read: perM(prices.cache_read_mtok),
         cache_write: perM(prices.cache_write_mtok),
+        cache_write_1h: perM(prices.cache_write_1h_mtok),
       };
     });
 }

@@ -25,6 +25,8 @@ export interface AnthropicUsage {
   output_tokens?: number | null;
   cache_creation_input_tokens?: number | null;
   cache_read_input_tokens?: number | null;
+  /** the cache writes split by TTL (1-hour writes cost more than 5-minute ones) */
+  cache_creation?: { ephemeral_5m_input_tokens?: number | null; ephemeral_1h_input_tokens?: number | null } | null;
   [key: string]: unknown;
 }
 

@@ -5,7 +5,8 @@ export interface OpenAIUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
-  prompt_tokens_details: { cached_tokens: number; cache_creation_tokens: number };
+  /** `cache_creation_1h_tokens` (part of cache_creation_tokens) only when the prompt wrote to a 1-hour cache */
+  prompt_tokens_details: { cached_tokens: number; cache_creation_tokens: number; cache_creation_1h_tokens?: number };
   completion_tokens_details: { reasoning_tokens: number };
 }
 
@@ -29,11 +30,15 @@ export function convertAnthropicUsage(usage: AnthropicUsage | null | undefined):
   const cacheWrite = num(usage?.cache_creation_input_tokens);
   const output = num(usage?.output_tokens);
   const prompt = input + cacheRead + cacheWrite;
+  // 1-hour cache writes are priced at 2x input, 5-minute ones at 1.25x: the split must reach the cost
+  const write1h = num(usage?.cache_creation?.ephemeral_1h_input_tokens);
+  const details: OpenAIUsage["prompt_tokens_details"] = { cached_tokens: cacheRead, cache_creation_tokens: cacheWrite };
+  if (write1h > 0) details.cache_creation_1h_tokens = write1h;
   return {
     prompt_tokens: prompt,
     completion_tokens: output,
     total_tokens: prompt + output,
-    prompt_tokens_details: { cached_tokens: cacheRead, cache_creation_tokens: cacheWrite },
+    prompt_tokens_details: details,
     completion_tokens_details: { reasoning_tokens: 0 },
   };
 }
@@ -50,6 +55,7 @@ export function mergeAnthropicUsage(base: AnthropicUsage, update: AnthropicUsage
     const value = update[key];
     if (typeof value === "number") merged[key] = value;
   }
+  if (update.cache_creation) merged.cache_creation = update.cache_creation;
   return merged;
 }
 

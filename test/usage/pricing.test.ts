@@ -1,0 +1,70 @@
+import { describe, expect, test } from "bun:test";
+import { calcPrice } from "@pydantic/genai-prices";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { convertAnthropicUsage } from "../../src/providers/anthropic/convert-anthropic-usage.ts";
+import type { ModelRecord, ProviderKind, Target } from "../../src/providers/types.ts";
+import { normalizeUsage, usageFromJsonText, withProvider } from "../../src/usage/normalize.ts";
+import { configuredCost, costOf } from "../../src/usage/pricing.ts";
+
+const target = (provider: ProviderKind, modelId: string, cost?: ModelRecord["cost"]): Target =>
+  ({ account: { name: "a", provider } as any, model: { account: "a", name: "m", modelId, types: ["chat"], cost }, id: "a/m" }) as Target;
+
+describe("usage", () => {
+  test("usage is read from the text of a recorded OpenAI response without a full parse, exactly", () => {
+    const text = readFileSync(join(import.meta.dir, "../../../shared/fixtures/recorded/openai/openai-text.json"), "utf8");
+    expect(usageFromJsonText(text)).toEqual(JSON.parse(text).usage);
+  });
+
+  test("a \"usage\" key inside message content does not fool it", () => {
+    const body = { choices: [{ message: { content: 'say "usage":{"prompt_tokens":999}' } }], usage: { prompt_tokens: 3, completion_tokens: 4 } };
+    expect(usageFromJsonText(JSON.stringify(body))).toEqual({ prompt_tokens: 3, completion_tokens: 4 });
+    const first = { usage: { prompt_tokens: 1, completion_tokens: 2 }, choices: [{ message: { content: '"usage":{"x":1}' } }] };
+    expect(usageFromJsonText(JSON.stringify(first))).toEqual(first.usage);
+  });
+
+  test("withProvider adds the account without touching the rest", () => {
+    const out = withProvider('{"id":"x","n":1.0}', "openai-main");
+    expect(out).toBe('{"provider":"openai-main","id":"x","n":1.0}');
+    expect(JSON.parse(withProvider("{}", "a"))).toEqual({ provider: "a" });
+  });
+});
+
+describe("cost", () => {
+  test("configured price: uncached input, cache reads, output", () => {
+    const u = normalizeUsage({ prompt_tokens: 1000, completion_tokens: 100, prompt_tokens_details: { cached_tokens: 400 } })!;
+    expect(configuredCost({ input: 0.3, output: 1.2, cache_read: 0.15 }, u)).toBeCloseTo((600 * 0.3 + 400 * 0.15 + 100 * 1.2) / 1e6, 15);
+  });
+
+  test("catalogue price equals genai-prices' own calculation (OpenAI, cached tokens)", () => {
+    const u = normalizeUsage({ prompt_tokens: 5000, completion_tokens: 700, prompt_tokens_details: { cached_tokens: 2000 } })!;
+    const expected = calcPrice({ input_tokens: 5000, output_tokens: 700, cache_read_tokens: 2000 }, "gpt-4o-mini", { providerId: "openai" })!.total_price;
+    expect(costOf(target("openai", "gpt-4o-mini"), u)).toBeCloseTo(expected, 15);
+    expect(costOf(target("openai-compatible", "llama"), u)).toBeNull();
+    expect(costOf(target("openai", "no-such-model-xyz"), u)).toBeNull();
+  });
+
+  test("Anthropic cache writes: 5-minute and 1-hour priced apart (Sonnet 4: 3.75 vs 6 USD per 1M)", () => {
+    const anthropicUsage = {
+      input_tokens: 100,
+      cache_read_input_tokens: 2000,
+      cache_creation_input_tokens: 1500,
+      cache_creation: { ephemeral_5m_input_tokens: 500, ephemeral_1h_input_tokens: 1000 },
+      output_tokens: 50,
+    };
+    const openai = convertAnthropicUsage(anthropicUsage);
+    expect(openai.prompt_tokens).toBe(3600);
+    expect(openai.prompt_tokens_details).toEqual({ cached_tokens: 2000, cache_creation_tokens: 1500, cache_creation_1h_tokens: 1000 });
+    const u = normalizeUsage(openai)!;
+    const cost = costOf(target("anthropic", "claude-sonnet-4-20250514"), u)!;
+    expect(cost).toBeCloseTo((100 * 3 + 2000 * 0.3 + 500 * 3.75 + 1000 * 6 + 50 * 15) / 1e6, 15);
+    const lib = calcPrice(
+      { input_tokens: 3600, cache_read_tokens: 2000, cache_write_tokens: 1500, cache_write_1h_tokens: 1000, output_tokens: 50 },
+      "claude-sonnet-4-20250514",
+      { providerId: "anthropic" },
+    )!.total_price;
+    expect(cost).toBeCloseTo(lib, 15);
+    // configured prices: cache_write_1h defaults to cache_write
+    expect(configuredCost({ input: 1, output: 1, cache_write: 2 }, u)).toBeCloseTo((100 + 2000 + 1500 * 2 + 50) / 1e6, 15);
+  });
+});
