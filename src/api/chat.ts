@@ -1,14 +1,11 @@
 /** POST /chat/completions — non-stream and stream, any provider, usage logged. */
 import { t } from "elysia";
 import type { Principal } from "../core/access.ts";
-import { callContext, responseHeaders, toGatewayError } from "../core/dispatch.ts";
+import { inference, responseHeaders } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
-import { resolveTarget } from "../core/resolve.ts";
-import { parseMetadataHeader } from "../http/metadata.ts";
 import { encodeChatStream, readUntilContent } from "../http/sse.ts";
 import { adapterFor } from "../providers/registry.ts";
 import { withProvider } from "../usage/normalize.ts";
-import { RequestLog } from "../usage/request-log.ts";
 
 const open = { additionalProperties: true } as const;
 
@@ -30,13 +27,8 @@ export const SSE_HEADERS = {
   "x-accel-buffering": "no",
 };
 
-export async function chatCompletions(gw: Gateway, p: Principal, body: Record<string, any>, request: Request): Promise<Response> {
-  const log = new RequestLog(gw, p, "chat/completions");
-  try {
-    log.setMetadata(parseMetadataHeader(request.headers.get("x-tfy-metadata")));
-    const target = resolveTarget(gw.registry, p, body.model, "chat", request.headers.get("x-tfy-provider-name"));
-    log.setTarget(target);
-    const ctx = callContext(gw, target, request, log);
+export function chatCompletions(gw: Gateway, p: Principal, body: Record<string, any>, request: Request): Promise<Response> {
+  return inference(gw, p, request, "chat/completions", "chat", body.model, async (target, ctx, log) => {
     const result = await adapterFor(target.account.provider, target.account.name).chat(ctx, body);
     const headers = responseHeaders(target, log.id);
     if (!result.stream) {
@@ -62,9 +54,5 @@ export async function chatCompletions(gw: Gateway, p: Principal, body: Record<st
       onEnd: (usage, err) => log.finish(err ? err.status : 200, usage, err?.message),
     });
     return new Response(stream, { headers: { ...headers, ...SSE_HEADERS } });
-  } catch (e) {
-    const err = toGatewayError(e);
-    log.finish(err.status, null, err.message);
-    throw err;
-  }
+  });
 }

@@ -1,8 +1,11 @@
 /** One upstream attempt: the call context (timeout, cancellation) and the response headers every inference answer carries. */
 import { badRequest, GatewayError } from "../http/errors.ts";
-import type { CallContext, Target } from "../providers/types.ts";
-import type { RequestLog } from "../usage/request-log.ts";
+import { parseMetadataHeader } from "../http/metadata.ts";
+import type { CallContext, ModelType, Target } from "../providers/types.ts";
+import { RequestLog } from "../usage/request-log.ts";
+import type { Principal } from "./access.ts";
 import type { Gateway } from "./gateway.ts";
+import { resolveTarget } from "./resolve.ts";
 
 export function requestTimeoutMs(gw: Gateway, headers: Headers): number {
   const h = headers.get("x-tfy-request-timeout");
@@ -48,4 +51,30 @@ export function toGatewayError(e: unknown): GatewayError {
   if (e instanceof GatewayError) return e;
   console.error("internal error:", (e as Error)?.stack ?? e);
   return new GatewayError(500, "Internal error in the gateway", { type: "api_error", code: "internal_error" });
+}
+
+/**
+ * The frame every inference endpoint shares: a log entry, metadata, model resolution with access and capability
+ * checks, the call context; any error is logged with its status and rethrown for the error handler.
+ */
+export async function inference(
+  gw: Gateway,
+  p: Principal,
+  request: Request,
+  endpoint: string,
+  type: ModelType,
+  model: string,
+  run: (target: Target, ctx: CallContext, log: RequestLog) => Promise<Response>,
+): Promise<Response> {
+  const log = new RequestLog(gw, p, endpoint);
+  try {
+    log.setMetadata(parseMetadataHeader(request.headers.get("x-tfy-metadata")));
+    const target = resolveTarget(gw.registry, p, model, type, request.headers.get("x-tfy-provider-name"));
+    log.setTarget(target);
+    return await run(target, callContext(gw, target, request, log), log);
+  } catch (e) {
+    const err = toGatewayError(e);
+    log.finish(err.status, null, err.message);
+    throw err;
+  }
 }
