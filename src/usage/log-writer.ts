@@ -49,7 +49,7 @@ export class LogWriter {
   push(entry: NewRequestLog): void {
     this.queue.push(entry);
     if (this.queue.length >= (this.opts.maxBatch ?? 1000)) queueMicrotask(() => this.flush());
-    else this.timer ??= setTimeout(() => this.flush(), this.opts.flushMs ?? 200);
+    else this.timer ??= setTimeout(() => this.flush(), this.opts.flushMs ?? 100);
   }
 
   flush(): number {

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { chunks, MOCK_KEY, startOpenAIMock, type OpenAIMock } from "../mocks/openai.ts";
+import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+
+let mock: OpenAIMock;
+let g: TestGateway;
+
+beforeAll(async () => {
+  mock = startOpenAIMock();
+  g = await startGateway(
+    `
+accounts:
+  - name: openai-main
+    provider: openai
+    base_url: ${mock.url}
+    auth: { api_key: ${MOCK_KEY} }
+    models: [{ name: gpt-4o-mini, types: [chat] }]
+    access: { users: [team:everyone] }
+`,
+    { heartbeatMs: 60 },
+  );
+});
+afterAll(async () => {
+  await g.close();
+  mock.close();
+});
+
+test("a quiet upstream stream gets SSE comment heartbeats; the SDK still sees every chunk", async () => {
+  mock.reply({ stream: chunks(["slow", " words"], "gpt-4o-mini", false), delayMs: 250 });
+  const res = await fetch(g.url + "/v1/chat/completions", {
+    method: "POST",
+    headers: { authorization: `Bearer ${g.adminKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "openai-main/gpt-4o-mini", messages: [{ role: "user", content: "x" }], stream: true }),
+  });
+  const text = await res.text();
+  expect(text).toContain(": keep-alive\n\n");
+  const data = text
+    .split("\n\n")
+    .filter((e) => e.startsWith("data: ") && !e.includes("[DONE]"))
+    .map((e) => JSON.parse(e.slice(6)));
+  expect(data.map((c) => c.choices[0]?.delta?.content ?? "").join("")).toBe("slow words");
+  expect(data.every((c) => c.provider === "openai-main" && !("usage" in c))).toBe(true);
+  expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
+
+  mock.reply({ stream: chunks(["fast"], "gpt-4o-mini", false), delayMs: 0 });
+  const quick = await fetch(g.url + "/v1/chat/completions", {
+    method: "POST",
+    headers: { authorization: `Bearer ${g.adminKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "openai-main/gpt-4o-mini", messages: [{ role: "user", content: "x" }], stream: true }),
+  }).then((r) => r.text());
+  expect(quick).not.toContain("keep-alive");
+});
