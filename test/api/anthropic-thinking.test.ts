@@ -1,7 +1,8 @@
 /**
  * End to end through the gateway with the OpenAI SDK, against the Anthropic mock: `reasoning_effort`
- * and native `thinking`, thinking with tools over two turns (signature sent back), prompt caching
- * (`cache_control`, cached usage, cost with separate cache read / write prices).
+ * and native `thinking`, thinking with tools over two turns (signature sent back, or dropped by the
+ * client: thinking left off for that turn), prompt caching (`cache_control`, cached usage, cost with
+ * separate cache read / write prices).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
@@ -228,6 +229,46 @@ describe("thinking + tools over two turns", () => {
     expect(b.content).toBe("Berlin: 9 °C and raining.");
     expect(b.finishReason).toBe("stop");
     expect(t.last().body.messages[1]).toEqual(expectedAssistantTurn);
+  });
+});
+
+describe("thinking + tools when the client drops thinking_blocks", () => {
+  test("the resent tool turn has no thinking block: thinking is left off for that request (noted), not a 400", async () => {
+    const messages: ChatCompletionMessageParam[] = [{ role: "user", content: "Weather in Berlin?" }];
+    const body = { model: MODEL, tools: [WEATHER], reasoning_effort: "low" as const, max_completion_tokens: 8000, temperature: 0.5 };
+    t.mock.reply({
+      json: anthropicMessage({
+        model: MODEL_ID,
+        content: [
+          { type: "thinking", thinking: "I should call get_weather.", signature: "EqQBCkYIBRgCIkD+dropped+signature==" },
+          { type: "tool_use", id: "toolu_01Drop", name: "get_weather", input: { city: "Berlin" } },
+        ],
+        stop_reason: "tool_use",
+      }),
+    });
+    const first = await t.client.chat.completions.create({ ...body, messages });
+    expect(t.last().body.thinking).toEqual({ type: "enabled", budget_tokens: 2400 });
+    const msg = first.choices[0]!.message;
+    // what a typed client (LangChain, an SDK model class) resends: only the standard fields
+    messages.push({ role: "assistant", content: msg.content, tool_calls: msg.tool_calls });
+    messages.push({ role: "tool", tool_call_id: "toolu_01Drop", content: "9 °C, rain" });
+
+    const second = await t.client.chat.completions.create({ ...body, messages });
+    expect(t.mock.requests).toHaveLength(2);
+    const up = t.last();
+    expectAnthropicHeaders(up, t.key);
+    // the mock, like Anthropic, would answer 400 to this turn with thinking on
+    expect(up.body.thinking).toBeUndefined();
+    expect(up.body.max_tokens).toBe(8000);
+    expect(up.body.temperature).toBe(0.5);
+    expect(up.body.messages[1]).toEqual({ role: "assistant", content: [{ type: "tool_use", id: "toolu_01Drop", name: "get_weather", input: { city: "Berlin" } }] });
+    expect(second.choices[0]!.message.content).toBe("echo: Weather in Berlin?");
+    expect((second.choices[0]!.message as any).reasoning_content).toBeUndefined();
+    expect(schemaErrors("CreateChatCompletionResponse", second)).toEqual([]);
+
+    const log = t.g.logs()[0];
+    expect(log.status).toBe(200);
+    expect(log.notes).toBe("thinking disabled: the assistant turn with tool calls being answered carries no thinking block (send message.thinking_blocks back to keep thinking on)");
   });
 });
 

@@ -14,7 +14,8 @@
  * - Assistant `tool_calls` → `tool_use` blocks (arguments parsed; invalid JSON → 400 naming the message).
  * - Thinking blocks a client sends back (`thinking_blocks`, or `reasoning_content` with
  *   `reasoning_signature`/`signature`) come first in the assistant turn, as Anthropic requires for
- *   tool use with thinking. Reasoning text without a signature is left out: Anthropic rejects
+ *   tool use with thinking (when the tool turn being answered has none, to-anthropic-request.ts leaves
+ *   thinking off for the request). Reasoning text without a signature is left out: Anthropic rejects
  *   unsigned thinking and ignores earlier turns' thinking anyway.
  * - A final assistant message (prefill) may not end with whitespace: it is trimmed.
  * - `cache_control` on a message goes on its last block.

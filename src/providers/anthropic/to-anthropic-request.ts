@@ -10,7 +10,8 @@
  * - `stop` → `stop_sequences`; `temperature` (0–1; above 1 → 400), `top_p`, `top_k` → same names;
  *   `user` / `safety_identifier` → `metadata.user_id`.
  * - `reasoning_effort` → `thinking` (see reasoning-effort.ts); a `thinking` object in the body is
- *   passed through as is and wins over `reasoning_effort`.
+ *   passed through as is and wins over `reasoning_effort`. Thinking is left off for one request
+ *   (see below) when the tool loop being answered lost its thinking blocks.
  * - `n`, `logprobs`, `top_logprobs`, `frequency_penalty`, `presence_penalty`, `seed`, `logit_bias`,
  *   `audio`, `modalities` (other than text), `prediction`, `web_search_options`, `functions`,
  *   `function_call`: Anthropic has no equivalent. At OpenAI's neutral values (`n: 1`, penalties 0,
@@ -28,11 +29,25 @@
  * with a note when the account sets `drop_unsupported_params`. The gateway's own forced JSON-output
  * tool becomes `auto` with a note (the model is told to answer through the tool).
  *
+ * With thinking enabled Anthropic also requires that, in an active tool loop (the conversation ends
+ * with a user turn carrying `tool_result` blocks), the assistant turn whose `tool_use` blocks are being
+ * answered start with its `thinking` / `redacted_thinking` block, sent back unmodified; otherwise it
+ * answers 400 ("Expected `thinking` or `redacted_thinking`, but found `tool_use`"). Clients send it back
+ * as `message.thinking_blocks` (see to-anthropic-messages.ts), but many OpenAI clients (typed SDK
+ * models, LangChain, …) drop that non-standard field when they resend the conversation. When that
+ * assistant turn carries no thinking block at all, thinking is left off for this request (as LiteLLM
+ * does), with a note: `thinking` is omitted, `max_tokens` stays as asked (or the default) and the
+ * sampling parameters and `tool_choice` are kept, as without reasoning. Only the current tool loop
+ * matters: earlier assistant turns without thinking blocks keep thinking on (Anthropic allows that),
+ * and earlier turns' thinking blocks may stay when it is off (Anthropic refuses thinking blocks with
+ * thinking off only in the final assistant turn).
+ *
  * @see https://docs.anthropic.com/en/api/messages
  * @see https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking#feature-compatibility
+ * @see https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking#preserving-thinking-blocks
  */
 import { badRequest } from "../../http/errors.ts";
-import type { AnthropicRequestBody } from "./anthropic-types.ts";
+import type { AnthropicMessageParam, AnthropicRequestBody } from "./anthropic-types.ts";
 import type { TranslationAcc } from "./to-anthropic-content.ts";
 import { toAnthropicMessages } from "./to-anthropic-messages.ts";
 import { toAnthropicTools } from "./to-anthropic-tools.ts";
@@ -75,6 +90,10 @@ const NEUTRAL_VALUE: Readonly<Record<string, (v: unknown) => boolean>> = {
   function_call: () => false,
 };
 
+/** Note for the log when thinking is left off because the tool loop lost its thinking blocks. */
+export const THINKING_OFF_IN_TOOL_LOOP_NOTE =
+  "thinking disabled: the assistant turn with tool calls being answered carries no thinking block (send message.thinking_blocks back to keep thinking on)";
+
 export const MAX_TEMPERATURE = 1;
 export const MIN_TOP_P_WITH_THINKING = 0.95;
 
@@ -101,19 +120,18 @@ export function toAnthropicRequest(openai: Record<string, any>, opts: ToAnthropi
   const user = openai.user ?? openai.safety_identifier;
   if (typeof user === "string" && user !== "") body.metadata = { user_id: user };
 
-  if (openai.thinking != null) {
-    if (typeof openai.thinking !== "object") throw badRequest("thinking must be an object", "thinking");
-    body.thinking = openai.thinking;
-  } else {
-    const plan = thinkingForEffort(openai.reasoning_effort, maxTokens);
-    if (plan.thinking) {
-      body.thinking = plan.thinking;
-      if (plan.raisedFrom !== undefined) {
-        acc.notes.push(
-          `max_tokens raised from ${plan.raisedFrom} to ${plan.maxTokens} to fit the thinking budget of ${plan.thinking.budget_tokens}`,
-        );
-        body.max_tokens = plan.maxTokens;
-      }
+  // `thinking` / `reasoning_effort` are validated even when thinking ends up left off
+  const plan =
+    openai.thinking != null ? nativeThinking(openai.thinking, maxTokens) : thinkingForEffort(openai.reasoning_effort, maxTokens);
+  if (plan.thinking && plan.thinking.type !== "disabled" && toolLoopWithoutThinking(messages)) {
+    acc.notes.push(THINKING_OFF_IN_TOOL_LOOP_NOTE);
+  } else if (plan.thinking) {
+    body.thinking = plan.thinking;
+    if (plan.raisedFrom !== undefined) {
+      acc.notes.push(
+        `max_tokens raised from ${plan.raisedFrom} to ${plan.maxTokens} to fit the thinking budget of ${plan.thinking.budget_tokens}`,
+      );
+      body.max_tokens = plan.maxTokens;
     }
   }
   if (body.thinking && body.thinking.type !== "disabled") applyThinkingRules(body, tools, !!opts.dropUnsupported, acc);
@@ -137,6 +155,29 @@ function checkUnsupported(openai: Record<string, any>, drop: boolean, acc: Trans
       "unsupported_parameter",
     );
   }
+}
+
+/** A `thinking` object in the body: passed through as is (Anthropic validates its fields). */
+function nativeThinking(
+  thinking: unknown,
+  maxTokens: number,
+): { thinking: AnthropicRequestBody["thinking"]; maxTokens: number; raisedFrom?: undefined } {
+  if (typeof thinking !== "object") throw badRequest("thinking must be an object", "thinking");
+  return { thinking: thinking as AnthropicRequestBody["thinking"], maxTokens };
+}
+
+/**
+ * True when the conversation is in an active tool loop (the last turn is a user turn with
+ * `tool_result` blocks) and the assistant turn before it, which made the tool calls, carries no
+ * `thinking` / `redacted_thinking` block: Anthropic refuses that with thinking enabled.
+ */
+export function toolLoopWithoutThinking(messages: AnthropicMessageParam[]): boolean {
+  const last = messages[messages.length - 1];
+  const assistant = messages[messages.length - 2];
+  if (last?.role !== "user" || assistant?.role !== "assistant") return false;
+  if (!Array.isArray(last.content) || !last.content.some((b) => b.type === "tool_result")) return false;
+  if (!Array.isArray(assistant.content) || !assistant.content.some((b) => b.type === "tool_use")) return false;
+  return !assistant.content.some((b) => b.type === "thinking" || b.type === "redacted_thinking");
 }
 
 function applyThinkingRules(

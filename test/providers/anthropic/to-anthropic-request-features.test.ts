@@ -3,7 +3,7 @@
  * caching. Expected bodies follow the request examples of Anthropic's documentation.
  */
 import { describe, expect, test } from "bun:test";
-import { toAnthropicRequest } from "../../../src/providers/anthropic/to-anthropic-request.ts";
+import { THINKING_OFF_IN_TOOL_LOOP_NOTE, toAnthropicRequest, toolLoopWithoutThinking } from "../../../src/providers/anthropic/to-anthropic-request.ts";
 
 const MODEL = "claude-sonnet-4-5-20250929";
 const translate = (body: Record<string, any>, opts: { dropUnsupported?: boolean; defaultMaxTokens?: number } = {}) =>
@@ -200,6 +200,135 @@ describe("reasoning (extended thinking examples)", () => {
       ],
     });
     expect(withoutSig.body.messages[1]!.content).toBe("A");
+  });
+});
+
+describe("reasoning in a tool loop whose thinking blocks were not sent back", () => {
+  // what a client that drops `thinking_blocks` resends: the assistant tool call, then its result
+  const CALL = { id: "toolu_01CswdEQBMshySk6Y9DFKrfq", type: "function", function: { name: "get_weather", arguments: '{"location":"Paris"}' } };
+  const BLOCK = { type: "thinking", thinking: "I should call get_weather.", signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds" };
+  const toolLoop = (assistant: Record<string, any> = {}) => [
+    { role: "user", content: "What's the weather in Paris?" },
+    { role: "assistant", content: null, tool_calls: [CALL], ...assistant },
+    { role: "tool", tool_call_id: CALL.id, content: "Current temperature: 88°F" },
+  ];
+
+  test("reasoning_effort: thinking left off with a note; max_tokens as asked (not raised), sampling params kept", () => {
+    const r = translate({ messages: toolLoop(), tools: [WEATHER_TOOL], reasoning_effort: "medium", max_tokens: 500, temperature: 0.2, top_k: 5, top_p: 0.5 });
+    expect(r.body.thinking).toBeUndefined();
+    expect(r.body.max_tokens).toBe(500);
+    expect(r.body.temperature).toBe(0.2);
+    expect(r.body.top_k).toBe(5);
+    expect(r.body.top_p).toBe(0.5);
+    expect(r.notes).toEqual([THINKING_OFF_IN_TOOL_LOOP_NOTE]);
+    expect(r.notes[0]).toContain("send message.thinking_blocks back");
+    expect(r.body.messages[1]!.content).toEqual([{ type: "tool_use", id: CALL.id, name: "get_weather", input: { location: "Paris" } }]);
+  });
+
+  test("max_tokens unset → the default; a text part before the tool call changes nothing", () => {
+    const r = translate({ messages: toolLoop({ content: "Let me look." }), tools: [WEATHER_TOOL], reasoning_effort: "high" }, { defaultMaxTokens: 64000 });
+    expect(r.body.thinking).toBeUndefined();
+    expect(r.body.max_tokens).toBe(64000);
+    expect(r.notes).toEqual([THINKING_OFF_IN_TOOL_LOOP_NOTE]);
+  });
+
+  test("a native thinking object is left off too", () => {
+    const r = translate({ messages: toolLoop(), tools: [WEATHER_TOOL], max_tokens: 16000, thinking: { type: "enabled", budget_tokens: 10000 } });
+    expect(r.body.thinking).toBeUndefined();
+    expect(r.body.max_tokens).toBe(16000);
+    expect(r.notes).toEqual([THINKING_OFF_IN_TOOL_LOOP_NOTE]);
+  });
+
+  test("forced tool_choice is no longer a conflict: kept, no 400", () => {
+    const r = translate({ messages: toolLoop(), tools: [WEATHER_TOOL], tool_choice: "required", reasoning_effort: "low" });
+    expect(r.body.thinking).toBeUndefined();
+    expect(r.body.tool_choice).toEqual({ type: "any" });
+    expect(r.notes).toEqual([THINKING_OFF_IN_TOOL_LOOP_NOTE]);
+  });
+
+  test("tool results followed by a user message in the same turn: still the active loop", () => {
+    const r = translate({ messages: [...toolLoop(), { role: "user", content: "And in Celsius?" }], tools: [WEATHER_TOOL], reasoning_effort: "low" });
+    expect(r.body.messages[2]!.content).toEqual([
+      { type: "tool_result", tool_use_id: CALL.id, content: "Current temperature: 88°F" },
+      { type: "text", text: "And in Celsius?" },
+    ]);
+    expect(r.body.thinking).toBeUndefined();
+    expect(r.notes).toEqual([THINKING_OFF_IN_TOOL_LOOP_NOTE]);
+  });
+
+  test("only the turn being answered counts: a later tool call without thinking leaves it off", () => {
+    const second = { id: "toolu_02", type: "function", function: { name: "get_weather", arguments: '{"location":"Lyon"}' } };
+    const r = translate({
+      messages: [
+        ...toolLoop({ thinking_blocks: [BLOCK] }),
+        { role: "assistant", content: null, tool_calls: [second] },
+        { role: "tool", tool_call_id: "toolu_02", content: "Current temperature: 75°F" },
+      ],
+      tools: [WEATHER_TOOL],
+      reasoning_effort: "low",
+    });
+    expect(r.body.thinking).toBeUndefined();
+    expect(r.notes).toEqual([THINKING_OFF_IN_TOOL_LOOP_NOTE]);
+    // the earlier turn keeps its block (Anthropic only refuses thinking in the final assistant turn)
+    expect((r.body.messages[1]!.content as any[])[0]).toEqual(BLOCK);
+  });
+
+  test.each([
+    ["thinking_blocks", { thinking_blocks: [BLOCK] }],
+    ["a redacted_thinking block", { thinking_blocks: [{ type: "redacted_thinking", data: "EmwKAhgBEgy3va3pzix" }] }],
+    ["reasoning_content with its signature", { reasoning_content: BLOCK.thinking, reasoning_signature: BLOCK.signature }],
+  ])("the tool turn carries %s → thinking stays on, no note", (_, assistant) => {
+    const r = translate({ messages: toolLoop(assistant), tools: [WEATHER_TOOL], reasoning_effort: "low", max_tokens: 16000 });
+    expect(r.body.thinking).toEqual({ type: "enabled", budget_tokens: 4800 });
+    expect(r.notes).toEqual([]);
+    expect(["thinking", "redacted_thinking"]).toContain((r.body.messages[1]!.content as any[])[0].type);
+  });
+
+  test("reasoning_content without a signature is no thinking block: left off", () => {
+    const r = translate({ messages: toolLoop({ reasoning_content: "I should call get_weather." }), tools: [WEATHER_TOOL], reasoning_effort: "low" });
+    expect(r.body.thinking).toBeUndefined();
+    expect(r.notes).toEqual([THINKING_OFF_IN_TOOL_LOOP_NOTE]);
+  });
+
+  test("not a tool loop (the conversation ends with a plain user message): thinking stays on", () => {
+    const r = translate({
+      messages: [...toolLoop(), { role: "assistant", content: "It is 88°F in Paris." }, { role: "user", content: "Thanks! And tomorrow?" }],
+      tools: [WEATHER_TOOL],
+      reasoning_effort: "low",
+      max_tokens: 16000,
+      temperature: 0.2,
+    });
+    expect(r.body.thinking).toEqual({ type: "enabled", budget_tokens: 4800 });
+    expect(r.body.temperature).toBeUndefined(); // the usual thinking rules apply
+    expect(r.notes).not.toContain(THINKING_OFF_IN_TOOL_LOOP_NOTE);
+  });
+
+  test("no thinking asked (none, disabled, absent): nothing changes, no note", () => {
+    expect(translate({ messages: toolLoop(), tools: [WEATHER_TOOL], reasoning_effort: "none" }).notes).toEqual([]);
+    const disabled = translate({ messages: toolLoop(), tools: [WEATHER_TOOL], thinking: { type: "disabled" } });
+    expect(disabled.body.thinking).toEqual({ type: "disabled" });
+    expect(disabled.notes).toEqual([]);
+    const plain = translate({ messages: toolLoop(), tools: [WEATHER_TOOL], temperature: 0.2 });
+    expect(plain.body.thinking).toBeUndefined();
+    expect(plain.body.temperature).toBe(0.2);
+    expect(plain.notes).toEqual([]);
+  });
+
+  test("reasoning_effort and thinking are still validated", () => {
+    expect(() => translate({ messages: toolLoop(), tools: [WEATHER_TOOL], reasoning_effort: "max" })).toThrow("reasoning_effort must be one of");
+    expect(() => translate({ messages: toolLoop(), tools: [WEATHER_TOOL], thinking: "on" })).toThrow("thinking must be an object");
+  });
+
+  test("toolLoopWithoutThinking reads the translated turns", () => {
+    const use = { type: "tool_use" as const, id: "t1", name: "f", input: {} };
+    const result = { type: "tool_result" as const, tool_use_id: "t1" };
+    const thinking = { type: "thinking" as const, thinking: "t", signature: "s" };
+    expect(toolLoopWithoutThinking([{ role: "user", content: "Q" }, { role: "assistant", content: [use] }, { role: "user", content: [result] }])).toBe(true);
+    expect(toolLoopWithoutThinking([{ role: "user", content: "Q" }, { role: "assistant", content: [thinking, use] }, { role: "user", content: [result] }])).toBe(false);
+    expect(toolLoopWithoutThinking([{ role: "user", content: "Q" }, { role: "assistant", content: [use] }, { role: "user", content: [result] }, { role: "assistant", content: "A" }])).toBe(false);
+    expect(toolLoopWithoutThinking([{ role: "user", content: "Q" }, { role: "assistant", content: "A" }, { role: "user", content: "Q2" }])).toBe(false);
+    expect(toolLoopWithoutThinking([{ role: "user", content: "Q" }])).toBe(false);
+    expect(toolLoopWithoutThinking([])).toBe(false);
   });
 });
 
