@@ -45,7 +45,7 @@ export async function readUntilContent(reader: ReadableStreamDefaultReader<Strea
       throw value.error;
     }
     head.push(value);
-    if (isContentChunk(value.chunk)) return head;
+    if ("chunk" in value && isContentChunk(value.chunk)) return head;
   }
 }
 
@@ -71,6 +71,10 @@ export function encodeChatStream(
       ctrl.close();
       end(item.error);
       return false;
+    }
+    if ("usage" in item) {
+      usage = item.usage;
+      return true;
     }
     const chunk = item.chunk;
     if (chunk.usage) usage = chunk.usage;

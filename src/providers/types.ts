@@ -106,8 +106,11 @@ export interface CallContext {
   requestId: string;
 }
 
-/** An item of a translated stream: an OpenAI chat.completion.chunk, or an error that ends the stream. */
-export type StreamItem = { chunk: Record<string, any> } | { error: GatewayError };
+/**
+ * An item of a translated stream: an OpenAI chat.completion.chunk; an error that ends the stream; or usage known so
+ * far (OpenAI-shaped, not sent to the client) so that a stream the client cancels is still logged with its tokens.
+ */
+export type StreamItem = { chunk: Record<string, any> } | { error: GatewayError } | { usage: Record<string, any> };
 
 export type ChatResult =
   | { stream: false; body: Record<string, any> }

@@ -112,6 +112,8 @@ class Translation {
         this.id = m.id ?? this.id;
         this.model = m.model ?? this.model;
         this.usage = mergeAnthropicUsage(this.usage, m.usage);
+        // input and cache counts are known now: if the client cancels, the log still bills them
+        c.enqueue({ usage: convertAnthropicUsage(this.usage) });
         return;
       }
       case "content_block_start":

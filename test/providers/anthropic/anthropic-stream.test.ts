@@ -202,6 +202,7 @@ describe("stream translation", () => {
     push(start());
     push({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
     push({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "first" } });
+    expect("usage" in (await reader.read()).value!).toBe(true); // usage known at message_start
     const first = await reader.read();
     expect((first.value as any).chunk.choices[0].delta.content).toBe("first");
     push({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "second" } });
@@ -238,5 +239,27 @@ describe("SSE bytes → items", () => {
     const items = await collect(anthropicStreamItems(body, { account: "anthropic-main" }));
     expect(items).toHaveLength(1);
     expect("error" in items[0]! && items[0].error.status).toBe(500);
+  });
+});
+
+describe("usage known before the end", () => {
+  test("message_start yields a usage item (input and cache counts) before any chunk, so a cancelled stream is billed", async () => {
+    const { collectAll } = await import("./helpers.ts");
+    const events = [
+      { type: "message_start", message: { id: "msg_1", model: "claude-sonnet-4-20250514", usage: { input_tokens: 10, cache_read_input_tokens: 90, cache_creation_input_tokens: 0, output_tokens: 1 } } },
+      { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
+      { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Hi" } },
+    ];
+    const items: any[] = await collectAll(streamOf(events).pipeThrough(anthropicStreamTranslator({ account: "anthropic-main" })));
+    expect(items[0]).toEqual({
+      usage: {
+        prompt_tokens: 100,
+        completion_tokens: 1,
+        total_tokens: 101,
+        prompt_tokens_details: { cached_tokens: 90, cache_creation_tokens: 0 },
+        completion_tokens_details: { reasoning_tokens: 0 },
+      },
+    });
+    expect(items[1].chunk.choices[0].delta).toMatchObject({ role: "assistant", content: "Hi" });
   });
 });

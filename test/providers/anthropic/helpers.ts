@@ -25,7 +25,12 @@ export function streamOf<T>(values: T[]): ReadableStream<T> {
   });
 }
 
+/** The items of a stream, without the usage-so-far items (those are checked on their own: collectAll). */
 export async function collect<T>(stream: ReadableStream<T>): Promise<T[]> {
+  return (await collectAll(stream)).filter((x: any) => !("usage" in x && !("chunk" in x)));
+}
+
+export async function collectAll<T>(stream: ReadableStream<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of stream as any as AsyncIterable<T>) out.push(item);
   return out;
@@ -69,6 +74,7 @@ export function assemble(items: StreamItem[]): Assembled {
       a.errors.push(item.error);
       continue;
     }
+    if (!("chunk" in item)) continue;
     const chunk = item.chunk;
     a.chunks.push(chunk);
     a.id ??= chunk.id;
