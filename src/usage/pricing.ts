@@ -2,7 +2,14 @@
  * Cost in USD of one request: the model's configured price when it has one, else the @pydantic/genai-prices
  * catalogue. Cached reads and cache writes are priced separately (prompt tokens include both).
  */
-import { calcPrice, findProvider } from "@pydantic/genai-prices";
+import type * as GenaiPrices from "@pydantic/genai-prices";
+
+/**
+ * The catalogue is loaded on first use (~20 MB of memory): a gateway whose models all have configured prices never
+ * loads it.
+ */
+let lib: typeof GenaiPrices | undefined;
+const prices = (): typeof GenaiPrices => (lib ??= require("@pydantic/genai-prices") as typeof GenaiPrices);
 import type { ModelCost, ProviderKind, Target, Usage } from "../providers/types.ts";
 
 /** Our provider kinds → the catalogue's provider ids. Self-hosted servers have no catalogue price. */
@@ -42,7 +49,7 @@ function catalogueCost(providerId: string, modelId: string): ModelCost | "calc" 
   const key = `${providerId}\u0000${modelId}`;
   let p = flatPrices.get(key);
   if (p === undefined) {
-    const r = calcPrice({ input_tokens: 0, output_tokens: 0 }, modelId, { providerId });
+    const r = prices().calcPrice({ input_tokens: 0, output_tokens: 0 }, modelId, { providerId });
     const mp = r?.model_price;
     const flat =
       mp &&
@@ -71,7 +78,7 @@ export function costOf(target: Target, u: Usage): number | null {
     const flat = catalogueCost(providerId, target.model.modelId);
     if (flat === null) return null;
     if (flat !== "calc") return configuredCost(flat, u);
-    const r = calcPrice(
+    const r = prices().calcPrice(
       {
         input_tokens: u.promptTokens,
         output_tokens: u.completionTokens,
@@ -104,7 +111,7 @@ const perM = (v: unknown) => (typeof v === "number" ? v : v && typeof v === "obj
 
 export function catalogue(kind: ProviderKind): CatalogueEntry[] | undefined {
   const id = CATALOGUE_PROVIDER[kind];
-  const p = id ? findProvider({ providerId: id }) : undefined;
+  const p = id ? prices().findProvider({ providerId: id }) : undefined;
   if (!p) return undefined;
   return p.models
     .filter((m) => !m.deprecated)
