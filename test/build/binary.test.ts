@@ -68,6 +68,8 @@ test("dist binary runs from an empty directory and keeps its data across restart
   const logs = await fetch(`http://127.0.0.1:${port + 1}/admin/v1/logs`, { headers: { authorization: `Bearer ${admin}` } }).then((x) => x.json());
   expect(logs.data.length).toBe(1);
   expect(logs.data[0]).toMatchObject({ account: "openai-main", model: "gpt-4o-mini", status: 200, promptTokens: 11 });
+  // priced from the catalogue bundled in the binary: gpt-4o-mini at 0.15 / 0.6 USD per 1M
+  expect(logs.data[0].costUsd).toBeCloseTo((11 * 0.15 + 7 * 0.6) / 1e6, 12);
   second.proc.kill("SIGTERM");
   expect(await second.proc.exited).toBe(0);
 }, 60_000);
