@@ -3,7 +3,7 @@
  * loaded with the same concurrency for the same time. Prints RPS, p50/p99 latency, the gateway's RSS and the
  * gateway / bare-proxy ratio. Usage: npm run bench [-- --seconds 5 --concurrency 1,32]
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -14,8 +14,8 @@ const SECONDS = Number(values.seconds ?? 5);
 const LEVELS = (values.concurrency ?? "1,32").split(",").map(Number);
 const root = join(import.meta.dir, "..");
 
-async function startProc(args: string[], env: Record<string, string> = {}, ready = /^(\d+)$/m) {
-  const proc = Bun.spawn([process.execPath, ...args], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "inherit", cwd: root });
+async function startProc(args: string[], env: Record<string, string> = {}, ready = /^(\d+)$/m, exe = process.execPath) {
+  const proc = Bun.spawn([exe, ...args], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "inherit", cwd: root });
   const reader = proc.stdout.getReader();
   let out = "";
   for (;;) {
@@ -68,10 +68,14 @@ writeFileSync(
   `accounts:\n  - name: bench\n    provider: openai\n    base_url: ${upstreamUrl}\n    auth: { api_key: upstream }\n    models:\n      - { name: gpt-4o-mini, types: [chat] }\n`,
 );
 const gwPort = 30000 + Math.floor(Math.random() * 20000);
+// the gateway as users run it: the compiled executable when it has been built (npm run build), else the sources
+const binary = join(root, "dist", "switchboard");
+const useBinary = existsSync(binary) && !process.env.BENCH_FROM_SOURCE;
 const gateway = await startProc(
-  [...(process.env.BENCH_SMOL ? ["--smol"] : []), "src/main.ts", "serve", "--port", String(gwPort), "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--config", join(dir, "gateway.yaml")],
+  [...(useBinary ? [] : ["src/main.ts"]), "serve", "--port", String(gwPort), "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--config", join(dir, "gateway.yaml")],
   { SWITCHBOARD_ADMIN_KEY: adminKey },
   /listening on/,
+  useBinary ? binary : process.execPath,
 );
 const bare = await startProc(["bench/bare-proxy.ts"], { UPSTREAM: upstreamUrl });
 const ely = await startProc(["bench/elysia-proxy.ts"], { UPSTREAM: upstreamUrl });
@@ -99,6 +103,7 @@ const peakRss = rssMb(gateway.proc.pid, "VmHWM");
 const rss = rssMb(gateway.proc.pid);
 const chunk = await benchAnthropicStream();
 
+console.log(`\ngateway: ${useBinary ? "dist/switchboard (compiled)" : "bun src/main.ts"}`);
 console.log(`\nLoopback, ${SECONDS} s per run, non-streaming chat completions (${new Date().toISOString()})\n`);
 console.log("| target | concurrency | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|");
 console.log(rows.join("\n"));
