@@ -11,20 +11,22 @@ import { passthrough } from "./api/passthrough.ts";
 import type { Gateway } from "./core/gateway.ts";
 import { authenticate } from "./http/auth.ts";
 import { errorResponse, GatewayError, pathToParam } from "./http/errors.ts";
+import { jsonParser } from "./http/json-body.ts";
 import { VERSION } from "./version.ts";
 
 export const INFERENCE_PREFIXES = ["/v1", "/api/llm", "/api/llm/api/inference/openai"] as const;
 
 function inferenceApi(gw: Gateway, prefix: string) {
+  const parse = jsonParser(gw.settings.maxBodyBytes);
   return new Elysia({ prefix })
     .derive(({ request }) => ({ principal: authenticate(gw.registry, request.headers) }))
     .post("/chat/completions", ({ principal, body, request }) => chatCompletions(gw, principal, body, request), {
       body: ChatBody,
-      parse: "json",
+      parse,
     })
     .post("/embeddings", ({ principal, body, request }) => embeddings(gw, principal, body, request), {
       body: EmbeddingsBody,
-      parse: "json",
+      parse,
     })
     .get("/models", ({ principal }) => listModels(gw, principal))
     .get("/models/*", ({ principal, params }) => getModel(gw, principal, decodeURIComponent(params["*"])))
@@ -33,6 +35,8 @@ function inferenceApi(gw: Gateway, prefix: string) {
 
 export function toErrorResponse(code: string | number, error: any): Response {
   if (error instanceof GatewayError) return errorResponse(error);
+  // Elysia wraps what a body parser throws (our 413 and invalid-JSON errors) in a ParseError
+  if (error?.cause instanceof GatewayError) return errorResponse(error.cause);
   switch (code) {
     case "VALIDATION": {
       const first = error.valueError ?? error.all?.[0];
@@ -62,18 +66,7 @@ export function toErrorResponse(code: string | number, error: any): Response {
 }
 
 export function createApp(gw: Gateway) {
-  const limit = gw.settings.maxBodyBytes;
   let app = new Elysia()
-    .onRequest(({ request }) => {
-      const len = request.headers.get("content-length");
-      if (len && Number(len) > limit) {
-        return errorResponse(
-          new GatewayError(413, `Request body of ${len} bytes is larger than the limit of ${limit} bytes`, {
-            code: "request_too_large",
-          }),
-        );
-      }
-    })
     .onError(({ code, error }) => toErrorResponse(code, error))
     .get("/health", () => ({ status: "ok", version: VERSION }))
     .use(adminApi(gw));

@@ -6,7 +6,7 @@ import type { Principal } from "../core/access.ts";
 import { requestTimeoutMs, responseHeaders, toGatewayError, upstreamSignal } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { resolveAccount } from "../core/resolve.ts";
-import { GatewayError } from "../http/errors.ts";
+import { checkBodySize, GatewayError } from "../http/errors.ts";
 import { parseMetadataHeader } from "../http/metadata.ts";
 import { adapterFor } from "../providers/registry.ts";
 import type { ModelRecord } from "../providers/types.ts";
@@ -21,6 +21,7 @@ export async function passthrough(gw: Gateway, p: Principal, request: Request, p
         code: "unknown_path",
       });
     }
+    checkBodySize(request.headers, gw.settings.maxBodyBytes);
     log.setMetadata(parseMetadataHeader(request.headers.get("x-tfy-metadata")));
     const account = resolveAccount(gw.registry, p, name);
     const adapter = adapterFor(account.provider, account.name);

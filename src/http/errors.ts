@@ -59,6 +59,15 @@ export function defaultType(status: number): string {
 export const badRequest = (message: string, param: string | null = null, code: string | null = null) =>
   new GatewayError(400, message, { param, code });
 
+export const tooLarge = (length: string | number, limit: number) =>
+  new GatewayError(413, `Request body of ${length} bytes is larger than the limit of ${limit} bytes`, { code: "request_too_large" });
+
+/** Throws 413 when the declared body is over the limit (bodies without content-length are cut by Bun.serve). */
+export function checkBodySize(headers: Headers, limit: number): void {
+  const len = headers.get("content-length");
+  if (len && Number(len) > limit) throw tooLarge(len, limit);
+}
+
 export function errorResponse(err: GatewayError): Response {
   return new Response(JSON.stringify(err.toBody()), {
     status: err.status,

@@ -11,6 +11,7 @@ import { testAccount } from "../../core/test-account.ts";
 import { deleteAccount, readAccount, redactSpec, upsertAccount } from "../../db/accounts-repo.ts";
 import { createKey, listKeys, revokeKey } from "../../db/keys-repo.ts";
 import { authenticate } from "../../http/auth.ts";
+import { jsonParser } from "../../http/json-body.ts";
 import { badRequest, GatewayError } from "../../http/errors.ts";
 import { PROVIDER_KINDS, type AccountRecord, type ProviderKind } from "../../providers/types.ts";
 import { catalogue } from "../../usage/pricing.ts";
@@ -39,6 +40,7 @@ function parseTime(v: string | undefined, param: string): number | undefined {
 }
 
 export function adminApi(gw: Gateway) {
+  const parse = jsonParser(gw.settings.maxBodyBytes);
   const save = (spec: Spec) => {
     const change = upsertAccount(gw.store, gw.masterKey, spec, "api");
     gw.registry.reload();
@@ -74,7 +76,7 @@ export function adminApi(gw: Gateway) {
         set.status = 201;
         return show(spec.name);
       },
-      { body: t.Any(), parse: "json" },
+      { body: t.Any(), parse },
     )
     .get("/accounts/:name", ({ principal, params }) => {
       managedAccount(gw, principal, params.name);
@@ -93,7 +95,7 @@ export function adminApi(gw: Gateway) {
         const change = save(spec);
         return { change, account: show(spec.name) };
       },
-      { body: t.Any(), parse: "json" },
+      { body: t.Any(), parse },
     )
     .delete("/accounts/:name", ({ principal, params }) => {
       requireAdmin(principal, "delete accounts");
@@ -118,7 +120,7 @@ export function adminApi(gw: Gateway) {
         set.status = 201;
         return m;
       },
-      { body: t.Any(), parse: "json" },
+      { body: t.Any(), parse },
     )
     .put(
       "/accounts/:name/models/:model",
@@ -130,7 +132,7 @@ export function adminApi(gw: Gateway) {
         save({ ...spec, models: [...others, m] });
         return m;
       },
-      { body: t.Any(), parse: "json" },
+      { body: t.Any(), parse },
     )
     .delete("/accounts/:name/models/:model", ({ principal, params }) => {
       managedAccount(gw, principal, params.name);
@@ -150,7 +152,7 @@ export function adminApi(gw: Gateway) {
         save({ ...current(params.name), access });
         return gw.registry.accounts.get(params.name)!.access;
       },
-      { body: t.Any(), parse: "json" },
+      { body: t.Any(), parse },
     )
     .post("/accounts/:name/test", async ({ principal, params }) => {
       const a = managedAccount(gw, principal, params.name);
@@ -178,7 +180,7 @@ export function adminApi(gw: Gateway) {
         return { ...info, key };
       },
       {
-        parse: "json",
+        parse,
         body: t.Object({
           name: t.String({ minLength: 1, maxLength: 100 }),
           subject: t.String({ pattern: "^(user|team|virtualaccount):.+$" }),
