@@ -30,7 +30,9 @@ function inferenceApi(gw: Gateway, prefix: string) {
     })
     .get("/models", ({ principal }) => listModels(gw, principal))
     .get("/models/*", ({ principal, params }) => getModel(gw, principal, decodeURIComponent(params["*"])))
-    .all("/*", ({ principal, request, params }) => passthrough(gw, principal, request, "/" + params["*"]), { parse: "none" });
+    .all("/*", ({ principal, request, params }) => passthrough(gw, principal, request, "/" + params["*"]), {
+      parse: "none",
+    });
 }
 
 export function toErrorResponse(code: string | number, error: any): Response {

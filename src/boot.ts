@@ -57,7 +57,7 @@ export function serve(gw: Gateway, opts: { port: number; hostname: string }) {
     port: opts.port,
     hostname: opts.hostname,
     // streams outlive Bun's 10 s default; quiet streams get SSE heartbeats well inside this
-    idleTimeout: 255,
+    idleTimeout: gw.settings.idleTimeoutSec,
     // Bun's own cut-off sits above ours so that a too-large body with content-length gets the OpenAI envelope
     maxRequestBodySize: gw.settings.maxBodyBytes + 1024 * 1024,
   });

@@ -10,12 +10,15 @@ export interface GatewaySettings {
   requestTimeoutMs: number;
   /** SSE comment sent when a stream has been quiet this long */
   heartbeatMs: number;
+  /** Bun.serve's idle timeout for connections not in an inference call (those wait as long as the upstream timeout) */
+  idleTimeoutSec: number;
 }
 
 export const DEFAULT_SETTINGS: GatewaySettings = {
   maxBodyBytes: 50 * 1024 * 1024,
   requestTimeoutMs: 10 * 60 * 1000,
   heartbeatMs: 15_000,
+  idleTimeoutSec: 255,
 };
 
 export interface Gateway {

@@ -50,3 +50,26 @@ test("a quiet upstream stream gets SSE comment heartbeats; the SDK still sees ev
   }).then((r) => r.text());
   expect(quick).not.toContain("keep-alive");
 });
+
+test("a non-streaming call slower than the server idle timeout still gets its answer (Bun does not cut a pending request)", async () => {
+  const slow = await startGateway(
+    `
+accounts:
+  - name: openai-main
+    provider: openai
+    base_url: ${mock.url}
+    auth: { api_key: ${MOCK_KEY} }
+    models: [{ name: gpt-4o-mini, types: [chat] }]
+    access: { users: [team:everyone] }
+`,
+    { idleTimeoutSec: 1 },
+  );
+  try {
+    const { completion } = await import("../mocks/openai.ts");
+    mock.reply({ status: 200, json: completion("worth the wait", "gpt-4o-mini"), delayMs: 2500 });
+    const r = await slow.client(slow.adminKey).chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: [{ role: "user", content: "x" }] });
+    expect(r.choices[0]!.message.content).toBe("worth the wait");
+  } finally {
+    await slow.close();
+  }
+}, 10_000);

@@ -12,7 +12,7 @@ export interface Recorded {
 }
 
 export type Reply =
-  | { status: number; json: unknown }
+  | { status: number; json: unknown; delayMs?: number }
   | { stream: unknown[]; delayMs?: number; raw?: string[] }
   | { hang: true };
 
@@ -91,7 +91,10 @@ export function startOpenAIMock(opts: { key?: string } = {}): OpenAIMock {
       }
       const r = queue.shift();
       if (r && "hang" in r) return new Promise<Response>(() => {});
-      if (r && "status" in r) return json(r.status, r.json);
+      if (r && "status" in r) {
+        if (r.delayMs) await Bun.sleep(r.delayMs);
+        return json(r.status, r.json);
+      }
 
       if (url.pathname === "/v1/chat/completions" && req.method === "POST") {
         if (!body?.model || !Array.isArray(body.messages)) {
