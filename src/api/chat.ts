@@ -3,7 +3,7 @@ import { t } from "elysia";
 import type { Principal } from "../core/access.ts";
 import { inference, responseHeaders } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
-import { encodeChatStream, readUntilContent } from "../http/sse.ts";
+import { encodeChatStream, readUntilContent, stripNonOpenAI } from "../http/sse.ts";
 import { adapterFor } from "../providers/registry.ts";
 import { withProvider } from "../usage/normalize.ts";
 
@@ -31,13 +31,16 @@ export function chatCompletions(gw: Gateway, p: Principal, body: Record<string, 
   return inference(gw, p, request, "chat/completions", "chat", body.model, async (target, ctx, log) => {
     const result = await adapterFor(target.account.provider, target.account.name).chat(ctx, body);
     const headers = responseHeaders(target, log.id);
+    const strict = request.headers.get("x-tfy-strict-openai") === "true";
     if (!result.stream) {
       let text: string;
       if ("text" in result) {
-        text = withProvider(result.text, target.account.name);
+        // an OpenAI-compatible upstream's body is OpenAI's shape already
+        text = strict ? result.text : withProvider(result.text, target.account.name);
         log.finish(200, result.usage);
       } else {
-        result.body.provider = target.account.name;
+        if (strict) stripNonOpenAI(result.body, "message");
+        else result.body.provider = target.account.name;
         text = JSON.stringify(result.body);
         log.finish(200, result.body.usage);
       }
@@ -49,6 +52,7 @@ export function chatCompletions(gw: Gateway, p: Principal, body: Record<string, 
     const stream = encodeChatStream(reader, head, {
       includeUsage: body.stream_options?.include_usage === true,
       provider: target.account.name,
+      strict,
       heartbeatMs: gw.settings.heartbeatMs,
       onFirstToken: () => log.firstToken(),
       onEnd: (usage, err) => log.finish(err ? err.status : 200, usage, err?.message),

@@ -13,9 +13,23 @@ const HEARTBEAT = enc.encode(": keep-alive\n\n");
 export interface StreamHooks {
   includeUsage: boolean;
   provider: string;
+  /** x-tfy-strict-openai: only fields of OpenAI's schema (no provider, reasoning_content, thinking_blocks) */
+  strict?: boolean;
   heartbeatMs: number;
   onFirstToken(): void;
   onEnd(usage: unknown, error: GatewayError | null): void;
+}
+
+/** The gateway's additions to OpenAI's shapes, removed under x-tfy-strict-openai. */
+export const NON_OPENAI_MESSAGE_FIELDS = ["reasoning_content", "thinking_blocks"] as const;
+
+export function stripNonOpenAI(obj: Record<string, any>, key: "message" | "delta"): void {
+  delete obj.provider;
+  if (!Array.isArray(obj.choices)) return;
+  for (const c of obj.choices) {
+    const m = c?.[key];
+    if (m) for (const f of NON_OPENAI_MESSAGE_FIELDS) delete m[f];
+  }
 }
 
 /** True for a chunk that carries something the user sees (or the end): not a bare role announcement. */
@@ -86,7 +100,8 @@ export function encodeChatStream(
       if (Array.isArray(chunk.choices) && chunk.choices.length === 0) return true; // the usage-only chunk
       delete chunk.usage;
     }
-    chunk.provider = hooks.provider;
+    if (hooks.strict) stripNonOpenAI(chunk, "delta");
+    else chunk.provider = hooks.provider;
     ctrl.enqueue(enc.encode(`data: ${JSON.stringify(chunk)}\n\n`));
     return true;
   };
