@@ -81,6 +81,14 @@ describe("upstream failures", () => {
     expect(log.error).toContain("Incorrect API key");
   });
 
+  test("a 200 that is not JSON (a proxy's HTML page) → 502 naming the account", async () => {
+    mock.reply({ status: 200, json: "<html>maintenance</html>", raw: true });
+    const e = await g.client(key).chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg }).catch((x) => x);
+    expect(e.status).toBe(502);
+    expect(e.error.message).toContain("openai-main");
+    expect(e.error.code).toBe("upstream_malformed_response");
+  });
+
   test("429 from upstream stays 429", async () => {
     mock.reply({ status: 429, json: { error: { message: "Rate limit reached for gpt-4o-mini", type: "requests", param: null, code: "rate_limit_exceeded" } } });
     const e = await g.client(key).chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg }).catch((x) => x);

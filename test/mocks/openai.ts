@@ -12,7 +12,7 @@ export interface Recorded {
 }
 
 export type Reply =
-  | { status: number; json: unknown; delayMs?: number }
+  | { status: number; json: unknown; delayMs?: number; raw?: boolean }
   | { stream: unknown[]; delayMs?: number; raw?: string[] }
   | { hang: true };
 
@@ -93,6 +93,7 @@ export function startOpenAIMock(opts: { key?: string } = {}): OpenAIMock {
       if (r && "hang" in r) return new Promise<Response>(() => {});
       if (r && "status" in r) {
         if (r.delayMs) await Bun.sleep(r.delayMs);
+        if (r.raw) return new Response(String(r.json), { status: r.status, headers: { "content-type": "text/html" } });
         return json(r.status, r.json);
       }
 

@@ -63,6 +63,13 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
       const res = await postJson(ctx, profile, "/chat/completions", upstream);
       if (body.stream !== true) {
         const text = await res.text();
+        if (!text.trimStart().startsWith("{")) {
+          throw new GatewayError(502, `Upstream error from account '${ctx.target.account.name}': the answer is not a JSON object`, {
+            type: "upstream_error",
+            code: "upstream_malformed_response",
+            account: ctx.target.account.name,
+          });
+        }
         return { stream: false, text, usage: usageFromJsonText(text) };
       }
       if (!res.body) throw new GatewayError(502, `Account '${ctx.target.account.name}' sent an empty stream`);
