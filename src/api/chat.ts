@@ -49,12 +49,14 @@ export function chatCompletions(gw: Gateway, p: Principal, body: Record<string, 
     log.stream = true;
     const reader = result.items.getReader();
     const head = await readUntilContent(reader);
+    ctx.touch?.();
     const stream = encodeChatStream(reader, head, {
       includeUsage: body.stream_options?.include_usage === true,
       provider: target.account.name,
       strict,
       heartbeatMs: gw.settings.heartbeatMs,
       onFirstToken: () => log.firstToken(),
+      onProgress: ctx.touch,
       onEnd: (usage, err) => log.finish(err ? err.status : 200, usage, err?.message),
     });
     return new Response(stream, { headers: { ...headers, ...SSE_HEADERS } });

@@ -15,30 +15,39 @@ export function requestTimeoutMs(gw: Gateway, headers: Headers): number {
   return n;
 }
 
+export interface UpstreamSignal {
+  signal: AbortSignal;
+  /** the upstream made progress: the timeout counts again from now */
+  touch(): void;
+}
+
 /**
- * The upstream call aborts when the client goes away or the timeout passes. One timer per request, cleared when
- * the request's log entry is finished (AbortSignal.timeout would keep every timer alive for the full timeout).
+ * The upstream call aborts when the client goes away, or when the upstream makes no progress for the timeout:
+ * no answer (or no first token) within it, or a stream that goes quiet for that long. A long stream that keeps
+ * sending is never cut. One timer per request, re-armed only when it fires early, cleared when the request's log
+ * entry is finished (AbortSignal.timeout would keep every timer alive for the full timeout).
  */
-export function upstreamSignal(request: Request, timeoutMs: number, log: RequestLog): AbortSignal {
+export function upstreamSignal(request: Request, timeoutMs: number, log: RequestLog): UpstreamSignal {
   const ctrl = new AbortController();
-  const timer = setTimeout(() => ctrl.abort(new DOMException("upstream timeout", "TimeoutError")), timeoutMs);
+  let deadline = performance.now() + timeoutMs;
+  const fire = () => {
+    const left = deadline - performance.now();
+    if (left > 1) timer = setTimeout(fire, left);
+    else ctrl.abort(new DOMException("upstream timeout", "TimeoutError"));
+  };
+  let timer = setTimeout(fire, timeoutMs);
   const onAbort = () => ctrl.abort(request.signal.reason);
   request.signal?.addEventListener("abort", onAbort, { once: true });
   log.onFinish(() => {
     clearTimeout(timer);
     request.signal?.removeEventListener("abort", onAbort);
   });
-  return ctrl.signal;
+  return { signal: ctrl.signal, touch: () => void (deadline = performance.now() + timeoutMs) };
 }
 
 export function callContext(gw: Gateway, target: Target, request: Request, log: RequestLog): CallContext {
-  return {
-    target,
-    signal: upstreamSignal(request, requestTimeoutMs(gw, request.headers), log),
-    fetch: gw.fetch,
-    notes: log.notes,
-    requestId: log.id,
-  };
+  const { signal, touch } = upstreamSignal(request, requestTimeoutMs(gw, request.headers), log);
+  return { target, signal, touch, fetch: gw.fetch, notes: log.notes, requestId: log.id };
 }
 
 export function responseHeaders(target: Target | undefined, requestId: string): Record<string, string> {

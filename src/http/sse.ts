@@ -5,6 +5,7 @@
  */
 import { GatewayError } from "./errors.ts";
 import type { StreamItem } from "../providers/types.ts";
+import { fetchFailure } from "../providers/upstream.ts";
 
 const enc = new TextEncoder();
 const DONE = enc.encode("data: [DONE]\n\n");
@@ -17,6 +18,8 @@ export interface StreamHooks {
   strict?: boolean;
   heartbeatMs: number;
   onFirstToken(): void;
+  /** an item arrived from upstream (keeps the no-progress timeout from firing) */
+  onProgress?(): void;
   onEnd(usage: unknown, error: GatewayError | null): void;
 }
 
@@ -139,6 +142,7 @@ export function encodeChatStream(
               end(null);
               return;
             }
+            hooks.onProgress?.();
             const before = ctrl.desiredSize;
             if (!emit(r.value, ctrl)) return stopHeartbeat();
             lastWrite = performance.now();
@@ -150,7 +154,12 @@ export function encodeChatStream(
           const err =
             e instanceof GatewayError
               ? e
-              : new GatewayError(502, `Stream from upstream failed: ${e?.message ?? String(e)}`, { type: "upstream_error" });
+              : e?.name === "TimeoutError"
+                ? fetchFailure(e, hooks.provider)
+                : new GatewayError(502, `Stream from account '${hooks.provider}' failed: ${e?.message ?? String(e)}`, {
+                    type: "upstream_error",
+                    account: hooks.provider,
+                  });
           try {
             ctrl.enqueue(enc.encode(`data: ${JSON.stringify(err.toBody())}\n\n`));
             ctrl.close();

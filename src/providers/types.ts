@@ -97,8 +97,10 @@ export interface Usage {
 
 export interface CallContext {
   target: Target;
-  /** aborts on client disconnect and on the request timeout */
+  /** aborts on client disconnect and when the upstream makes no progress for the request timeout */
   signal: AbortSignal;
+  /** tells the timeout the upstream made progress (a stream event arrived) */
+  touch?(): void;
   /** injectable for tests; defaults to global fetch */
   fetch: typeof fetch;
   /** things the log should say about this request (e.g. parameters dropped) */

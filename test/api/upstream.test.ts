@@ -107,6 +107,29 @@ describe("upstream failures", () => {
     expect(t.error.message).toContain("timed out");
   });
 
+  test("the timeout is for progress: a long stream that keeps sending is not cut, a stream gone quiet is", async () => {
+    const c = new OpenAI({ apiKey: key, baseURL: g.url + "/v1", maxRetries: 0, defaultHeaders: { "x-tfy-request-timeout": "300" } });
+    mock.reply({ stream: chunks(["a", "b", "c", "d"], "gpt-4o-mini", false), delayMs: 120 });
+    let text = "";
+    for await (const x of await c.chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg, stream: true })) {
+      text += x.choices[0]?.delta?.content ?? "";
+    }
+    expect(text).toBe("abcd"); // ~720 ms in all, never 300 ms without an event
+
+    // a role chunk and "first", then 900 ms of silence
+    mock.reply({ stream: chunks(["first", "late"], "gpt-4o-mini", false), delayMs: 0, stall: { after: 2, ms: 900 } });
+    const got: string[] = [];
+    const err = await (async () => {
+      for await (const x of await c.chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg, stream: true })) {
+        got.push(x.choices[0]?.delta?.content ?? "");
+      }
+    })().catch((e) => e);
+    expect(got.join("")).toBe("first");
+    expect(String(err?.message)).toContain("timed out");
+    await Bun.sleep(20);
+    expect(g.logs()[0].status).toBe(504);
+  });
+
   test("error event mid-stream reaches the client as an error and ends the stream", async () => {
     const events = chunks(["one", "two"], "gpt-4o-mini", false).slice(0, 2);
     mock.reply({

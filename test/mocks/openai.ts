@@ -13,7 +13,7 @@ export interface Recorded {
 
 export type Reply =
   | { status: number; json: unknown; delayMs?: number; raw?: boolean }
-  | { stream: unknown[]; delayMs?: number; raw?: string[] }
+  | { stream: unknown[]; delayMs?: number; raw?: string[]; stall?: { after: number; ms: number } }
   | { hang: true };
 
 export interface OpenAIMock {
@@ -105,6 +105,7 @@ export function startOpenAIMock(opts: { key?: string } = {}): OpenAIMock {
           const events = r && "stream" in r ? r.stream : chunks(["Hello", " from", " the", " mock"], body.model, !!body.stream_options?.include_usage);
           const delay = r && "stream" in r ? (r.delayMs ?? 0) : 5;
           const raw = r && "stream" in r ? r.raw : undefined;
+          const stall = r && "stream" in r ? r.stall : undefined;
           let i = 0;
           const lines = raw ?? [...events.map((e) => `data: ${JSON.stringify(e)}\n\n`), "data: [DONE]\n\n"];
           return new Response(
@@ -112,6 +113,7 @@ export function startOpenAIMock(opts: { key?: string } = {}): OpenAIMock {
               async pull(c) {
                 if (i >= lines.length) return c.close();
                 if (delay) await Bun.sleep(delay);
+                if (stall && i === stall.after) await Bun.sleep(stall.ms);
                 c.enqueue(enc.encode(lines[i++]!));
               },
             }),
