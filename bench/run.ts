@@ -86,6 +86,18 @@ const targets = {
   gateway: `http://127.0.0.1:${gwPort}/v1/chat/completions`,
 };
 const headers = { "content-type": "application/json", authorization: `Bearer ${adminKey}` };
+const pids: Record<string, number> = {
+  upstream: upstream.proc.pid,
+  "bare proxy": bare.proc.pid,
+  "elysia proxy": ely.proc.pid,
+  gateway: gateway.proc.pid,
+};
+
+/** CPU time (user + system) a process has used, in µs: steadier than req/s on a machine the load shares. */
+function cpuMicros(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) * (1e6 / 100); // clock ticks at USER_HZ = 100
+}
 
 // warm up every target (JIT, connection pools)
 for (const url of Object.values(targets)) await load(url, headers, 8, 1);
@@ -94,9 +106,11 @@ const rows: string[] = [];
 const results: Record<string, Record<number, Result>> = {};
 for (const c of LEVELS) {
   for (const [name, url] of Object.entries(targets)) {
+    const cpu0 = cpuMicros(pids[name]!);
     const r = await load(url, headers, c, SECONDS);
+    const cpuPerReq = (cpuMicros(pids[name]!) - cpu0) / (r.rps * SECONDS);
     (results[name] ??= {})[c] = r;
-    rows.push(`| ${name} | ${c} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.errors} |`);
+    rows.push(`| ${name} | ${c} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${cpuPerReq.toFixed(1)} | ${r.errors} |`);
   }
 }
 const peakRss = rssMb(gateway.proc.pid, "VmHWM");
@@ -105,7 +119,7 @@ const chunk = await benchAnthropicStream();
 
 console.log(`\ngateway: ${useBinary ? "dist/switchboard (compiled)" : "bun src/main.ts"}`);
 console.log(`\nLoopback, ${SECONDS} s per run, non-streaming chat completions (${new Date().toISOString()})\n`);
-console.log("| target | concurrency | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|");
+console.log("| target | concurrency | req/s | p50 ms | p99 ms | µs CPU / req | errors |\n|---|---|---|---|---|---|---|");
 console.log(rows.join("\n"));
 console.log("");
 for (const c of LEVELS) {
