@@ -10,7 +10,8 @@ import { getModel, listModels } from "./api/models.ts";
 import { passthrough } from "./api/passthrough.ts";
 import type { Gateway } from "./core/gateway.ts";
 import { authenticate } from "./http/auth.ts";
-import { errorResponse, GatewayError, pathToParam } from "./http/errors.ts";
+import { errorResponse, GatewayError } from "./http/errors.ts";
+import { validationError } from "./http/hot-routes.ts";
 import { jsonParser } from "./http/json-body.ts";
 import { VERSION } from "./version.ts";
 
@@ -40,19 +41,8 @@ export function toErrorResponse(code: string | number, error: any): Response {
   // Elysia wraps what a body parser throws (our 413 and invalid-JSON errors) in a ParseError
   if (error?.cause instanceof GatewayError) return errorResponse(error.cause);
   switch (code) {
-    case "VALIDATION": {
-      const first = error.valueError ?? error.all?.[0];
-      const param = pathToParam(first?.path);
-      const what = param ? `'${param}'` : "the request body";
-      const msg = first?.message ?? "invalid request";
-      const missing = first && first.value === undefined;
-      return errorResponse(
-        new GatewayError(400, missing ? `Missing required parameter: ${what}` : `Invalid value for ${what}: ${msg}`, {
-          param,
-          code: missing ? "missing_required_parameter" : "invalid_value",
-        }),
-      );
-    }
+    case "VALIDATION":
+      return errorResponse(validationError(error.valueError ?? error.all?.[0]));
     case "PARSE":
       return errorResponse(
         new GatewayError(400, "We could not parse the JSON body of your request. The request body must be valid JSON.", {

@@ -1,7 +1,8 @@
 /** Opening a data dir (database, master key, registry, log writer) and serving the app on it. */
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createApp } from "./app.ts";
+import { createApp, INFERENCE_PREFIXES } from "./app.ts";
+import { hotRoutes } from "./http/hot-routes.ts";
 import { DEFAULT_SETTINGS, type Gateway, type GatewaySettings } from "./core/gateway.ts";
 import { Registry } from "./core/registry.ts";
 import { loadOrCreateMasterKey } from "./core/secrets.ts";
@@ -51,16 +52,21 @@ export function ensureAdminKey(gw: Gateway, fromEnv?: string): string | undefine
   return key;
 }
 
+/**
+ * Bun.serve with the hot inference routes on its native router (http/hot-routes.ts) and the Elysia app for
+ * everything else.
+ */
 export function serve(gw: Gateway, opts: { port: number; hostname: string }) {
   const app = createApp(gw);
-  app.listen({
+  const server = Bun.serve({
     port: opts.port,
     hostname: opts.hostname,
     // streams outlive Bun's 10 s default; quiet streams get SSE heartbeats well inside this
     idleTimeout: gw.settings.idleTimeoutSec,
     // Bun's own cut-off sits above ours so that a too-large body with content-length gets the OpenAI envelope
     maxRequestBodySize: gw.settings.maxBodyBytes + 1024 * 1024,
+    routes: hotRoutes(gw, INFERENCE_PREFIXES),
+    fetch: (request) => app.handle(request),
   });
-  const server = app.server!;
   return { app, server, url: `http://${server.hostname}:${server.port}` };
 }

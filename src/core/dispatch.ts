@@ -22,12 +22,16 @@ export interface UpstreamSignal {
 }
 
 /**
- * The upstream call aborts when the client goes away, or when the upstream makes no progress for the timeout:
- * no answer (or no first token) within it, or a stream that goes quiet for that long. A long stream that keeps
- * sending is never cut. One timer per request, re-armed only when it fires early, cleared when the request's log
- * entry is finished (AbortSignal.timeout would keep every timer alive for the full timeout).
+ * The upstream call aborts when the upstream makes no progress for the timeout: no answer (or no first token)
+ * within it, or a stream that goes quiet for that long. A long stream that keeps sending is never cut. One timer per
+ * request, re-armed only when it fires early, cleared when the request's log entry is finished (AbortSignal.timeout
+ * would keep every timer alive for the full timeout).
+ *
+ * A client that goes away cancels its response stream, which cancels the upstream body (streams and pass-through).
+ * A non-streaming upstream call is not aborted when its client disconnects: listening on `request.signal` cost
+ * ~10 µs CPU per request on the loopback bench (of ~80), and the provider bills a started generation either way.
  */
-export function upstreamSignal(request: Request, timeoutMs: number, log: RequestLog): UpstreamSignal {
+export function upstreamSignal(timeoutMs: number, log: RequestLog): UpstreamSignal {
   const ctrl = new AbortController();
   let deadline = performance.now() + timeoutMs;
   const fire = () => {
@@ -36,17 +40,12 @@ export function upstreamSignal(request: Request, timeoutMs: number, log: Request
     else ctrl.abort(new DOMException("upstream timeout", "TimeoutError"));
   };
   let timer = setTimeout(fire, timeoutMs);
-  const onAbort = () => ctrl.abort(request.signal.reason);
-  request.signal?.addEventListener("abort", onAbort, { once: true });
-  log.onFinish(() => {
-    clearTimeout(timer);
-    request.signal?.removeEventListener("abort", onAbort);
-  });
+  log.onFinish(() => clearTimeout(timer));
   return { signal: ctrl.signal, touch: () => void (deadline = performance.now() + timeoutMs) };
 }
 
 export function callContext(gw: Gateway, target: Target, request: Request, log: RequestLog): CallContext {
-  const { signal, touch } = upstreamSignal(request, requestTimeoutMs(gw, request.headers), log);
+  const { signal, touch } = upstreamSignal(requestTimeoutMs(gw, request.headers), log);
   return { target, signal, touch, fetch: gw.fetch, notes: log.notes, requestId: log.id };
 }
 

@@ -205,6 +205,12 @@ describe("pass-through of other OpenAI paths", () => {
     expect(g.logs()[0].endpoint).toBe("vector_stores");
   });
 
+  test("GET /v1/chat/completions (stored completions list) is passed through, not taken for a chat call", async () => {
+    const r = await fetch(g.url + "/v1/chat/completions?limit=3", { headers: { authorization: `Bearer ${key}`, "x-tfy-provider-name": "openai-main" } });
+    expect(r.status).toBe(200);
+    expect((await r.json()).echo).toEqual({ method: "GET", path: "/v1/chat/completions", search: "?limit=3", body: null });
+  });
+
   test("the SDK reaches a stored completion through the header", async () => {
     const c = new OpenAI({ apiKey: key, baseURL: g.url + "/v1", maxRetries: 0, defaultHeaders: { "x-tfy-provider-name": "openai-main" } });
     const r: any = await c.chat.completions.retrieve("chatcmpl-abc");
