@@ -5,10 +5,7 @@ import { startGateway, type TestGateway } from "../helpers/gateway.ts";
 let mock: OpenAIMock;
 let g: TestGateway;
 
-beforeAll(async () => {
-  mock = startOpenAIMock();
-  g = await startGateway(
-    `
+const config = () => `
 accounts:
   - name: openai-main
     provider: openai
@@ -16,7 +13,12 @@ accounts:
     auth: { api_key: ${MOCK_KEY} }
     models: [{ name: gpt-4o-mini, types: [chat] }]
     access: { users: [team:everyone] }
-`,
+`;
+
+beforeAll(async () => {
+  mock = startOpenAIMock();
+  g = await startGateway(
+    config(),
     { heartbeatMs: 60 },
   );
 });
@@ -53,15 +55,7 @@ test("a quiet upstream stream gets SSE comment heartbeats; the SDK still sees ev
 
 test("a non-streaming call slower than the server idle timeout still gets its answer (Bun does not cut a pending request)", async () => {
   const slow = await startGateway(
-    `
-accounts:
-  - name: openai-main
-    provider: openai
-    base_url: ${mock.url}
-    auth: { api_key: ${MOCK_KEY} }
-    models: [{ name: gpt-4o-mini, types: [chat] }]
-    access: { users: [team:everyone] }
-`,
+    config(),
     { idleTimeoutSec: 1 },
   );
   try {
