@@ -5,6 +5,7 @@ import { testAccount } from "../core/test-account.ts";
 import { deleteAccount, readAccount, readAllAccounts, redactSpec } from "../db/accounts-repo.ts";
 import { createKey, listKeys, revokeKey } from "../db/keys-repo.ts";
 import { openGateway } from "../boot.ts";
+import { parseWhen } from "../core/when.ts";
 import { queryLogs, queryUsage, USAGE_GROUPS, type UsageGroup } from "../usage/queries.ts";
 import { stringify } from "yaml";
 
@@ -12,15 +13,9 @@ type Gw = ReturnType<typeof openGateway>;
 
 export class CliError extends Error {}
 
-export function parseWhen(v: string | undefined, what: string, future = false): number | undefined {
-  if (!v) return undefined;
-  const rel = /^(\d+)([smhd])$/.exec(v);
-  if (rel) {
-    const ms = Number(rel[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[rel[2] as "s"];
-    return future ? Date.now() + ms : Date.now() - ms;
-  }
-  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(n)) throw new CliError(`${what}: expected a date, epoch ms or a duration like 24h, got '${v}'`);
+function when(v: string | undefined, what: string, direction: "past" | "future" = "past"): number | undefined {
+  const n = parseWhen(v, direction);
+  if (n === null) throw new CliError(`${what}: expected a date, epoch ms or a duration like 24h, got '${v}'`);
   return n;
 }
 
@@ -80,7 +75,7 @@ export function cmdKeysCreate(gw: Gw, o: { name?: string; subject?: string; role
     subject: o.subject,
     role: (o.role as "admin" | "user") ?? "user",
     teams: o.teams ? o.teams.split(",").map((s) => s.trim()).filter(Boolean) : [],
-    expiresAt: parseWhen(o.expires, "--expires", true) ?? null,
+    expiresAt: when(o.expires, "--expires", "future") ?? null,
   });
   return [`created key ${info.id} for ${info.subject}${info.role === "admin" ? " (admin)" : ""}`, `key (shown once): ${key}`].join("\n");
 }
@@ -106,7 +101,7 @@ export function cmdKeysRevoke(gw: Gw, id: string | undefined): string {
 
 export function cmdLogs(gw: Gw, o: { since?: string; account?: string; model?: string; limit?: string }): string {
   const rows = queryLogs(gw.store, {
-    since: parseWhen(o.since, "--since"),
+    since: when(o.since, "--since"),
     account: o.account,
     model: o.model,
     limit: o.limit ? Number(o.limit) : 50,
@@ -128,6 +123,6 @@ export function cmdLogs(gw: Gw, o: { since?: string; account?: string; model?: s
 export function cmdUsage(gw: Gw, o: { by?: string; since?: string }): string {
   const by = (o.by ?? "account") as UsageGroup;
   if (!USAGE_GROUPS.includes(by)) throw new CliError(`--by must be one of ${USAGE_GROUPS.join(", ")}`);
-  const rows = queryUsage(gw.store, by, { since: parseWhen(o.since, "--since") });
+  const rows = queryUsage(gw.store, by, { since: when(o.since, "--since") });
   return table(rows as any, ["key", "requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd"]);
 }

@@ -62,6 +62,18 @@ describe("keys and access", () => {
     expect(JSON.stringify(list)).not.toContain(created.key);
   });
 
+  test("a key created with expires_at '30d' works now and expires 30 days ahead", async () => {
+    const res = await g.admin("/keys", { method: "POST", json: { name: "month", subject: "team:eng", expires_at: "30d" } });
+    const created = await res.json();
+    const days = (created.expiresAt - Date.now()) / 864e5;
+    expect(days).toBeGreaterThan(29.9);
+    expect(days).toBeLessThan(30.1);
+    expect((await ask(g.client(created.key), "openai-main/gpt-4o-mini")).choices[0]!.message.content).toBe("echo: hi");
+    const bad = await g.admin("/keys", { method: "POST", json: { name: "x", subject: "team:eng", expires_at: "soon" } });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.param).toBe("expires_at");
+  });
+
   test("account users may call, others get 403 naming the model", async () => {
     const eng = g.key("user:carol@example.com", { teams: ["eng"] });
     const bot = g.key("virtualaccount:ci-bot");

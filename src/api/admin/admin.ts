@@ -8,6 +8,7 @@ import { AccountSpec, AccessSpec, ModelSpec, validate, type AccountSpec as Spec 
 import { canManageAccount, isAdmin, type Principal } from "../../core/access.ts";
 import type { Gateway } from "../../core/gateway.ts";
 import { testAccount } from "../../core/test-account.ts";
+import { parseWhen } from "../../core/when.ts";
 import { deleteAccount, readAccount, redactSpec, upsertAccount } from "../../db/accounts-repo.ts";
 import { createKey, listKeys, revokeKey } from "../../db/keys-repo.ts";
 import { authenticate } from "../../http/auth.ts";
@@ -30,12 +31,9 @@ function managedAccount(gw: Gateway, p: Principal, name: string): AccountRecord 
   return a;
 }
 
-function parseTime(v: string | undefined, param: string): number | undefined {
-  if (!v) return undefined;
-  const rel = /^(\d+)([smhd])$/.exec(v);
-  if (rel) return Date.now() - Number(rel[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[rel[2] as "s"];
-  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(n)) throw badRequest(`'${param}' must be a date, epoch milliseconds or a duration like 24h`, param);
+function parseTime(v: string | undefined, param: string, direction: "past" | "future" = "past"): number | undefined {
+  const n = parseWhen(v, direction);
+  if (n === null) throw badRequest(`'${param}' must be a date, epoch milliseconds or a duration like 24h`, param);
   return n;
 }
 
@@ -167,7 +165,7 @@ export function adminApi(gw: Gateway) {
       "/keys",
       ({ principal, body, set }) => {
         requireAdmin(principal, "create keys");
-        const expiresAt = body.expires_at ? parseTime(String(body.expires_at), "expires_at") : null;
+        const expiresAt = body.expires_at ? parseTime(String(body.expires_at), "expires_at", "future") : null;
         const { key, info } = createKey(gw.store, {
           name: body.name,
           subject: body.subject,
