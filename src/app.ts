@@ -1,34 +1,24 @@
 /**
- * createApp(gw): the Elysia app. Inference routes are mounted under /v1, /api/llm and /api/llm/api/inference/openai;
- * the management API under /admin/v1. One onError shapes every error into OpenAI's envelope.
+ * createApp(gw): the Elysia app for everything but the hot inference routes (chat completions and embeddings, which
+ * boot.ts serves from Bun's router in front of this app, see http/hot-routes.ts): models and pass-through under
+ * /v1, /api/llm and /api/llm/api/inference/openai, the management API under /admin/v1. One onError shapes every
+ * error into OpenAI's envelope.
  */
 import { Elysia } from "elysia";
 import { adminApi } from "./api/admin/admin.ts";
-import { ChatBody, chatCompletions } from "./api/chat.ts";
-import { EmbeddingsBody, embeddings } from "./api/embeddings.ts";
 import { getModel, listModels } from "./api/models.ts";
 import { passthrough } from "./api/passthrough.ts";
 import type { Gateway } from "./core/gateway.ts";
 import { authenticate } from "./http/auth.ts";
-import { errorResponse, GatewayError } from "./http/errors.ts";
+import { errorResponse, GatewayError, invalidJson } from "./http/errors.ts";
 import { validationError } from "./http/hot-routes.ts";
-import { jsonParser } from "./http/json-body.ts";
 import { VERSION } from "./version.ts";
 
 export const INFERENCE_PREFIXES = ["/v1", "/api/llm", "/api/llm/api/inference/openai"] as const;
 
 function inferenceApi(gw: Gateway, prefix: string) {
-  const parse = jsonParser(gw.settings.maxBodyBytes);
   return new Elysia({ prefix })
     .derive(({ request }) => ({ principal: authenticate(gw.registry, request.headers) }))
-    .post("/chat/completions", ({ principal, body, request }) => chatCompletions(gw, principal, body, request), {
-      body: ChatBody,
-      parse,
-    })
-    .post("/embeddings", ({ principal, body, request }) => embeddings(gw, principal, body, request), {
-      body: EmbeddingsBody,
-      parse,
-    })
     .get("/models", ({ principal }) => listModels(gw, principal))
     .get("/models/*", ({ principal, params }) => getModel(gw, principal, decodeURIComponent(params["*"])))
     .all("/*", ({ principal, request, params }) => passthrough(gw, principal, request, "/" + params["*"]), {
@@ -44,11 +34,7 @@ export function toErrorResponse(code: string | number, error: any): Response {
     case "VALIDATION":
       return errorResponse(validationError(error.valueError ?? error.all?.[0]));
     case "PARSE":
-      return errorResponse(
-        new GatewayError(400, "We could not parse the JSON body of your request. The request body must be valid JSON.", {
-          code: "invalid_json",
-        }),
-      );
+      return errorResponse(invalidJson());
     case "NOT_FOUND":
       return errorResponse(new GatewayError(404, "Unknown path", { code: "unknown_path" }));
     default:

@@ -1,17 +1,15 @@
 /**
  * Reading a JSON request body: the size check first (413 in the OpenAI envelope), then JSON (400 when invalid).
- * Used by the hot routes and, as a route-level parser, by the Elysia routes that take a body.
+ * Used by the hot routes and, as a route-level parser, by the admin routes that take a body.
  */
-import { checkBodySize, GatewayError } from "./errors.ts";
+import { checkBodySize, invalidJson } from "./errors.ts";
 
 export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
   checkBodySize(request.headers, limit);
   try {
     return await request.json();
   } catch {
-    throw new GatewayError(400, "We could not parse the JSON body of your request. The request body must be valid JSON.", {
-      code: "invalid_json",
-    });
+    throw invalidJson();
   }
 }
 
