@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { anthropicMessage, messageToStreamEvents } from "../mocks/anthropic.ts";
-import { MODEL, startAnthropicGateway, type AnthropicGateway } from "./anthropic-setup.ts";
+import { MODEL, useAnthropicGateway } from "./anthropic-setup.ts";
 
-let t: AnthropicGateway;
-beforeAll(async () => {
-  t = await startAnthropicGateway();
-});
-afterAll(() => t.close());
+const t = useAnthropicGateway({ resetEach: false });
 
 test("a stream the client cancels is logged as 499 with the prompt tokens Anthropic already counted", async () => {
   const message = anthropicMessage({

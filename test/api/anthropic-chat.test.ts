@@ -2,7 +2,7 @@
  * End to end through the gateway with the OpenAI SDK, against the Anthropic mock: plain chat, system
  * and multi-turn, images, PDFs, parameters Anthropic lacks, streaming (usage chunk, incremental delivery).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { anthropicMessage, messageToStreamEvents } from "../mocks/anthropic.ts";
 import { schemaErrors } from "../helpers/openapi.ts";
@@ -13,16 +13,10 @@ import {
   MODEL,
   MODEL_ID,
   rejection,
-  startAnthropicGateway,
-  type AnthropicGateway,
+  useAnthropicGateway,
 } from "./anthropic-setup.ts";
 
-let t: AnthropicGateway;
-beforeAll(async () => {
-  t = await startAnthropicGateway();
-});
-afterAll(() => t.close());
-beforeEach(() => t.mock.reset());
+const t = useAnthropicGateway();
 
 /** Claude Sonnet 4 in the catalogue: USD per 1M tokens. */
 const cost = (input: number, output: number) => (input * 3 + output * 15) / 1e6;

@@ -3,7 +3,7 @@
  * (HTTP statuses kept, account named, OpenAI's envelope), errors before the first token of a stream
  * (an HTTP error status) and after it (an error event the SDK raises after the earlier content).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { anthropicErrorBody, anthropicMessage, messageToStreamEvents, type AnthropicEvent } from "../mocks/anthropic.ts";
 import {
@@ -14,16 +14,10 @@ import {
   MODEL_ID,
   rejection,
   REVOKED_KEY,
-  startAnthropicGateway,
-  type AnthropicGateway,
+  useAnthropicGateway,
 } from "./anthropic-setup.ts";
 
-let t: AnthropicGateway;
-beforeAll(async () => {
-  t = await startAnthropicGateway();
-});
-afterAll(() => t.close());
-beforeEach(() => t.mock.reset());
+const t = useAnthropicGateway();
 
 const messages = [{ role: "user" as const, content: "hi" }];
 const OVERLOADED = anthropicErrorBody("overloaded_error", "Overloaded");

@@ -3,7 +3,7 @@
  * and the gateway to the OpenAI SDK: each stream (`*.chunks.txt`, one event per line) and each JSON
  * response. Every recording must have a case here, so a new one cannot be skipped silently.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import { schemaErrors } from "../helpers/openapi.ts";
@@ -16,17 +16,11 @@ import {
   MODEL_ID,
   readChunksFixture,
   readJsonFixture,
-  startAnthropicGateway,
-  type AnthropicGateway,
+  useAnthropicGateway,
   type AssembledStream,
 } from "./anthropic-setup.ts";
 
-let t: AnthropicGateway;
-beforeAll(async () => {
-  t = await startAnthropicGateway();
-});
-afterAll(() => t.close());
-beforeEach(() => t.mock.reset());
+const t = useAnthropicGateway();
 
 const REFUSAL = "This request triggered restrictions on violative cyber content and was blocked under Anthropic's Usage Policy.";
 

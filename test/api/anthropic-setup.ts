@@ -3,9 +3,9 @@
  * on port 0, a gateway in front of it with an `anthropic` account, the OpenAI SDK as the client, and
  * helpers to read what the mock received and to assemble a stream the way a client does.
  */
-import { expect } from "bun:test";
+import { afterAll, beforeAll, beforeEach, expect } from "bun:test";
 import type OpenAI from "openai";
-import type { ChatCompletionChunk } from "openai/resources/chat/completions";
+import type { ChatCompletionChunk, ChatCompletionFunctionTool } from "openai/resources/chat/completions";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startGateway, type TestGateway } from "../helpers/gateway.ts";
@@ -149,3 +149,27 @@ export async function rejection(p: Promise<unknown>): Promise<any> {
 export function usageOf(input: number, output: number, cacheRead = 0, cacheWrite = 0) {
   return { input_tokens: input, output_tokens: output, cache_read_input_tokens: cacheRead, cache_creation_input_tokens: cacheWrite };
 }
+
+/**
+ * One gateway + mock for a test file: started before its tests, closed after, the mock's queued replies and recorded
+ * requests reset before each test. The returned object is filled in by the beforeAll hook.
+ */
+export function useAnthropicGateway(opts: { resetEach?: boolean } = {}): AnthropicGateway {
+  const t = {} as AnthropicGateway;
+  beforeAll(async () => {
+    Object.assign(t, await startAnthropicGateway());
+  });
+  afterAll(() => t.close());
+  if (opts.resetEach !== false) beforeEach(() => t.mock.reset());
+  return t;
+}
+
+/** A client tool the tool and thinking tests share. */
+export const WEATHER: ChatCompletionFunctionTool = {
+  type: "function",
+  function: {
+    name: "get_weather",
+    description: "Current weather for a city",
+    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  },
+};

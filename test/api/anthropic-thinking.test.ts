@@ -4,8 +4,8 @@
  * client: thinking left off for that turn), prompt caching (`cache_control`, cached usage, cost with
  * separate cache read / write prices).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
+import { describe, expect, test } from "bun:test";
+import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { anthropicMessage, messageToStreamEvents } from "../mocks/anthropic.ts";
 import { schemaErrors } from "../helpers/openapi.ts";
 import {
@@ -14,25 +14,11 @@ import {
   expectAnthropicHeaders,
   MODEL,
   MODEL_ID,
-  startAnthropicGateway,
-  type AnthropicGateway,
+  useAnthropicGateway, WEATHER,
 } from "./anthropic-setup.ts";
 
-let t: AnthropicGateway;
-beforeAll(async () => {
-  t = await startAnthropicGateway();
-});
-afterAll(() => t.close());
-beforeEach(() => t.mock.reset());
+const t = useAnthropicGateway();
 
-const WEATHER: ChatCompletionTool = {
-  type: "function",
-  function: {
-    name: "get_weather",
-    description: "Current weather for a city",
-    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
-  },
-};
 
 describe("reasoning_effort → thinking budgets", () => {
   const cases: Array<[effort: "low" | "medium" | "high", maxTokens: number | undefined, budget: number]> = [

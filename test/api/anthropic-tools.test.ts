@@ -2,28 +2,15 @@
  * End to end through the gateway with the OpenAI SDK, against the Anthropic mock: tools and
  * `tool_choice`, a full tool round trip, parallel tool calls in a stream, `response_format`.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import { anthropicMessage, messageToStreamEvents } from "../mocks/anthropic.ts";
 import { schemaErrors } from "../helpers/openapi.ts";
-import { assembleStream, expectAnthropicHeaders, MODEL, MODEL_ID, rejection, startAnthropicGateway, type AnthropicGateway } from "./anthropic-setup.ts";
+import { assembleStream, expectAnthropicHeaders, MODEL, MODEL_ID, rejection, useAnthropicGateway, WEATHER } from "./anthropic-setup.ts";
 
-let t: AnthropicGateway;
-beforeAll(async () => {
-  t = await startAnthropicGateway();
-});
-afterAll(() => t.close());
-beforeEach(() => t.mock.reset());
+const t = useAnthropicGateway();
 
-const WEATHER: ChatCompletionTool = {
-  type: "function",
-  function: {
-    name: "get_weather",
-    description: "Current weather for a city",
-    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
-  },
-};
 const TIME: ChatCompletionTool = {
   type: "function",
   function: { name: "get_time", description: "Local time in a city", parameters: { type: "object", properties: { city: { type: "string" } } } },

@@ -1,14 +1,10 @@
 /** x-tfy-strict-openai: true → only fields of OpenAI's schema; by default the gateway adds provider and reasoning. */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import OpenAI from "openai";
 import { anthropicMessage, messageToStreamEvents } from "../mocks/anthropic.ts";
-import { MODEL, startAnthropicGateway, type AnthropicGateway } from "./anthropic-setup.ts";
+import { MODEL, useAnthropicGateway } from "./anthropic-setup.ts";
 
-let t: AnthropicGateway;
-beforeAll(async () => {
-  t = await startAnthropicGateway();
-});
-afterAll(() => t.close());
+const t = useAnthropicGateway({ resetEach: false });
 
 const thinking = () =>
   anthropicMessage({

@@ -1,4 +1,5 @@
 /** Shared helpers for the Anthropic translator tests (not a test file itself). */
+import { toAnthropicRequest } from "../../../src/providers/anthropic/to-anthropic-request.ts";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { AccountRecord, CallContext, ModelRecord, StreamItem } from "../../../src/providers/types.ts";
@@ -141,3 +142,30 @@ export function testContext(
     requestId: "req_test",
   };
 }
+
+/** Request translation with the options the request tests share (model id as in Anthropic's examples). */
+export const MODEL = "claude-sonnet-4-5-20250929";
+export const translate = (body: Record<string, any>, opts: { dropUnsupported?: boolean; defaultMaxTokens?: number } = {}) =>
+  toAnthropicRequest(body, { model: MODEL, defaultMaxTokens: opts.defaultMaxTokens ?? 64000, dropUnsupported: opts.dropUnsupported });
+
+export const WEATHER_TOOL = {
+  type: "function",
+  function: {
+    name: "get_weather",
+    description: "Get the current weather in a given location",
+    parameters: {
+      type: "object",
+      properties: {
+        location: { type: "string", description: "The city and state, e.g. San Francisco, CA" },
+        unit: { type: "string", enum: ["celsius", "fahrenheit"] },
+      },
+      required: ["location"],
+    },
+  },
+};
+export const ANTHROPIC_WEATHER_TOOL = {
+  name: "get_weather",
+  description: "Get the current weather in a given location",
+  input_schema: WEATHER_TOOL.function.parameters,
+};
+

@@ -3,27 +3,9 @@
  * caching. Expected bodies follow the request examples of Anthropic's documentation.
  */
 import { describe, expect, test } from "bun:test";
-import { THINKING_OFF_IN_TOOL_LOOP_NOTE, toAnthropicRequest, toolLoopWithoutThinking } from "../../../src/providers/anthropic/to-anthropic-request.ts";
+import { THINKING_OFF_IN_TOOL_LOOP_NOTE, toolLoopWithoutThinking } from "../../../src/providers/anthropic/to-anthropic-request.ts";
+import { translate, WEATHER_TOOL } from "./helpers.ts";
 
-const MODEL = "claude-sonnet-4-5-20250929";
-const translate = (body: Record<string, any>, opts: { dropUnsupported?: boolean; defaultMaxTokens?: number } = {}) =>
-  toAnthropicRequest(body, { model: MODEL, defaultMaxTokens: opts.defaultMaxTokens ?? 64000, dropUnsupported: opts.dropUnsupported });
-
-const WEATHER_TOOL = {
-  type: "function",
-  function: {
-    name: "get_weather",
-    description: "Get the current weather in a given location",
-    parameters: {
-      type: "object",
-      properties: {
-        location: { type: "string", description: "The city and state, e.g. San Francisco, CA" },
-        unit: { type: "string", enum: ["celsius", "fahrenheit"] },
-      },
-      required: ["location"],
-    },
-  },
-};
 
 describe("structured output (forced JSON tool)", () => {
   const schema = {

@@ -4,32 +4,7 @@
  * caching); the OpenAI side is what the OpenAI SDK sends for the same conversation.
  */
 import { describe, expect, test } from "bun:test";
-import { toAnthropicRequest } from "../../../src/providers/anthropic/to-anthropic-request.ts";
-
-const MODEL = "claude-sonnet-4-5-20250929";
-const translate = (body: Record<string, any>, opts: { dropUnsupported?: boolean; defaultMaxTokens?: number } = {}) =>
-  toAnthropicRequest(body, { model: MODEL, defaultMaxTokens: opts.defaultMaxTokens ?? 64000, dropUnsupported: opts.dropUnsupported });
-
-const WEATHER_TOOL = {
-  type: "function",
-  function: {
-    name: "get_weather",
-    description: "Get the current weather in a given location",
-    parameters: {
-      type: "object",
-      properties: {
-        location: { type: "string", description: "The city and state, e.g. San Francisco, CA" },
-        unit: { type: "string", enum: ["celsius", "fahrenheit"] },
-      },
-      required: ["location"],
-    },
-  },
-};
-const ANTHROPIC_WEATHER_TOOL = {
-  name: "get_weather",
-  description: "Get the current weather in a given location",
-  input_schema: WEATHER_TOOL.function.parameters,
-};
+import { MODEL, translate, WEATHER_TOOL, ANTHROPIC_WEATHER_TOOL } from "./helpers.ts";
 
 describe("basic messages (Messages API examples)", () => {
   test("a single user message, max_tokens given", () => {
