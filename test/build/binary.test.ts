@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
+import { outputUntil } from "../helpers/process.ts";
 import { MOCK_KEY, startOpenAIMock, type OpenAIMock } from "../mocks/openai.ts";
 
 let dir: string;
@@ -29,13 +30,7 @@ async function start(cwd: string, port: number) {
     stdout: "pipe",
     stderr: "pipe",
   });
-  const reader = proc.stdout.getReader();
-  let out = "";
-  while (!out.includes("listening on")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`binary exited: ${out}${await new Response(proc.stderr).text()}`);
-    out += new TextDecoder().decode(value);
-  }
+  const out = await outputUntil(proc, "listening on");
   return { proc, out };
 }
 

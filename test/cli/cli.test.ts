@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
+import { outputUntil } from "../helpers/process.ts";
 import { startOpenAIMock, MOCK_KEY, type OpenAIMock } from "../mocks/openai.ts";
 
 const MAIN = join(import.meta.dir, "../../src/main.ts");
@@ -106,13 +107,7 @@ describe("switchboard CLI", () => {
       stdout: "pipe",
       stderr: "pipe",
     });
-    const reader = proc.stdout.getReader();
-    let out = "";
-    while (!out.includes("listening on")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += new TextDecoder().decode(value);
-    }
+    const out = await outputUntil(proc, "listening on");
     expect(out).toContain("config");
     const admin = /Admin API key \(shown once, keep it safe\):\s+(sk-sb-\S+)/.exec(out)![1]!;
     const base = `http://127.0.0.1:${port}`;
