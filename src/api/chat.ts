@@ -1,7 +1,7 @@
 /** POST /chat/completions — non-stream and stream, any provider, usage logged. */
 import { t } from "elysia";
 import type { Principal } from "../core/access.ts";
-import { inference, responseHeaders } from "../core/dispatch.ts";
+import { inference, JSON_HEADERS, responseHeaders } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { encodeChatStream, readUntilContent, stripNonOpenAI } from "../http/sse.ts";
 import { adapterFor } from "../providers/registry.ts";
@@ -30,7 +30,6 @@ export const SSE_HEADERS = {
 export function chatCompletions(gw: Gateway, p: Principal, body: Record<string, any>, request: Request): Promise<Response> {
   return inference(gw, p, request, "chat/completions", "chat", body.model, async (target, ctx, log) => {
     const result = await adapterFor(target.account.provider, target.account.name).chat(ctx, body);
-    const headers = responseHeaders(target, log.id);
     const strict = request.headers.get("x-tfy-strict-openai") === "true";
     if (!result.stream) {
       let text: string;
@@ -44,7 +43,7 @@ export function chatCompletions(gw: Gateway, p: Principal, body: Record<string, 
         text = JSON.stringify(result.body);
         log.finish(200, result.body.usage);
       }
-      return new Response(text, { headers: { ...headers, "content-type": "application/json" } });
+      return new Response(text, { headers: responseHeaders(target, log.id, JSON_HEADERS) });
     }
     log.stream = true;
     const reader = result.items.getReader();
@@ -59,6 +58,6 @@ export function chatCompletions(gw: Gateway, p: Principal, body: Record<string, 
       onProgress: ctx.touch,
       onEnd: (usage, err) => log.finish(err ? err.status : 200, usage, err?.message),
     });
-    return new Response(stream, { headers: { ...headers, ...SSE_HEADERS } });
+    return new Response(stream, { headers: responseHeaders(target, log.id, SSE_HEADERS) });
   });
 }

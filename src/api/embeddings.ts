@@ -1,7 +1,7 @@
 /** POST /embeddings. */
 import { t } from "elysia";
 import type { Principal } from "../core/access.ts";
-import { inference, responseHeaders } from "../core/dispatch.ts";
+import { inference, JSON_HEADERS, responseHeaders } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { GatewayError } from "../http/errors.ts";
 import { adapterFor } from "../providers/registry.ts";
@@ -25,7 +25,7 @@ export function embeddings(gw: Gateway, p: Principal, body: Record<string, any>,
     log.finish(res.status, res.body.usage);
     return new Response(JSON.stringify(res.body), {
       status: res.status,
-      headers: { ...responseHeaders(target, log.id), "content-type": "application/json" },
+      headers: responseHeaders(target, log.id, JSON_HEADERS),
     });
   });
 }

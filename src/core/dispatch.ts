@@ -49,11 +49,14 @@ export function callContext(gw: Gateway, target: Target, request: Request, log: 
   return { target, signal, touch, fetch: gw.fetch, notes: log.notes, requestId: log.id };
 }
 
-export function responseHeaders(target: Target | undefined, requestId: string): Record<string, string> {
-  const h: Record<string, string> = { "x-request-id": requestId };
+/** The headers every inference answer carries, plus the given ones (content type, SSE headers). */
+export function responseHeaders(target: Target | undefined, requestId: string, extra?: Record<string, string>): Record<string, string> {
+  const h: Record<string, string> = { ...extra, "x-request-id": requestId };
   if (target) h["x-tfy-resolved-model"] = target.id;
   return h;
 }
+
+export const JSON_HEADERS = { "content-type": "application/json" };
 
 export function toGatewayError(e: unknown): GatewayError {
   if (e instanceof GatewayError) return e;
