@@ -91,6 +91,7 @@ describe("keys and access", () => {
     const support = g.key("user:erin@example.com", { teams: ["eng", "support"] });
     const e = await ask(g.client(eng), "openai-main/support-bot").catch((x) => x);
     expect(e.status).toBe(403);
+    expect(e.error.message).toBe("Subject 'user:dave@example.com' is not allowed to use the model openai-main/support-bot");
     expect((await ask(g.client(support), "openai-main/support-bot")).choices[0]!.message.content).toBe("echo: hi");
     expect(mock.requests.at(-1)!.body.model).toBe("ft:gpt-4o-mini:acme::abc123");
     const ids = (await g.client(eng).models.list()).data.map((m) => m.id);
@@ -109,10 +110,21 @@ describe("keys and access", () => {
     expect(JSON.stringify(body)).not.toContain(MOCK_KEY);
     const other = await fetch(g.url + "/admin/v1/accounts/private-acct", { headers: h });
     expect(other.status).toBe(403);
+    expect((await other.json()).error.message).toBe("Your key may not manage the account 'private-acct'");
     const list = await (await fetch(g.url + "/admin/v1/accounts", { headers: h })).json();
     expect(list.data.map((a: any) => a.name)).toEqual(["openai-main"]);
     const mk = await fetch(g.url + "/admin/v1/keys", { method: "POST", headers: h, body: JSON.stringify({ name: "x", subject: "user:x" }) });
     expect(mk.status).toBe(403);
+    expect((await mk.json()).error.message).toBe("Your key may not create keys");
+  });
+
+  test("pass-through to an account the key may not use: 403 naming the account, nothing sent upstream", async () => {
+    const bob = g.key("user:bob@example.com", { teams: ["eng"] });
+    const before = mock.requests.length;
+    const r = await fetch(g.url + "/v1/assistants", { headers: { authorization: `Bearer ${bob}`, "x-tfy-provider-name": "private-acct" } });
+    expect(r.status).toBe(403);
+    expect((await r.json()).error.message).toBe("Subject 'user:bob@example.com' is not allowed to use the account private-acct");
+    expect(mock.requests.length).toBe(before);
   });
 
   test("capability gating: a model without the endpoint's type answers 400", async () => {

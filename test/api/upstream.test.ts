@@ -152,6 +152,8 @@ describe("upstream failures", () => {
     mock.reply({ stream: [], raw: [`data: ${JSON.stringify({ error: { message: "overloaded", type: "server_error", status: 503 } })}\n\n`] });
     const e = await g.client(key).chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg, stream: true }).catch((x) => x);
     expect(e.status).toBe(503);
+    expect(e.error.message).toBe("Upstream error from account 'openai-main': overloaded");
+    expect(e.error.type).toBe("server_error");
   });
 });
 
@@ -176,6 +178,7 @@ describe("request checks", () => {
       "x-tfy-metadata": JSON.stringify({ a: "x".repeat(129) }),
     });
     expect(long.status).toBe(400);
+    expect((await long.json()).error).toMatchObject({ param: "x-tfy-metadata", message: "x-tfy-metadata value for 'a' is longer than 128 characters" });
   });
 
   test("metadata is stored with the log", async () => {
@@ -217,11 +220,12 @@ describe("pass-through of other OpenAI paths", () => {
     expect(r.echo.path).toBe("/v1/chat/completions/chatcmpl-abc");
   });
 
-  test("without the header: 404; a key without access: 403", async () => {
+  test("without the header: 404 saying how to reach the path; an unknown account: 404 naming it", async () => {
     const r = await fetch(g.url + "/v1/assistants", { headers: { authorization: `Bearer ${key}` } });
     expect(r.status).toBe(404);
     expect((await r.json()).error.message).toContain("x-tfy-provider-name");
     const g2 = await fetch(g.url + "/v1/assistants", { headers: { authorization: `Bearer ${key}`, "x-tfy-provider-name": "nope" } });
     expect(g2.status).toBe(404);
+    expect((await g2.json()).error.message).toBe("Unknown account 'nope' in x-tfy-provider-name");
   });
 });
