@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { benchAnthropicStream } from "./anthropic-stream.ts";
+import { benchHotPath } from "./hot-path.ts";
 
 const { values } = parseArgs({ options: { seconds: { type: "string" }, concurrency: { type: "string" } } });
 const SECONDS = Number(values.seconds ?? 5);
@@ -116,6 +117,7 @@ for (const c of LEVELS) {
 const peakRss = rssMb(gateway.proc.pid, "VmHWM");
 const rss = rssMb(gateway.proc.pid);
 const chunk = await benchAnthropicStream();
+const hot = await benchHotPath();
 
 console.log(`\ngateway: ${useBinary ? "dist/switchboard (compiled)" : "bun src/main.ts"}`);
 console.log(`\nLoopback, ${SECONDS} s per run, non-streaming chat completions (${new Date().toISOString()})\n`);
@@ -136,6 +138,10 @@ console.log(
 const f = (x: number) => Math.round(x).toLocaleString("en-US");
 console.log(
   `Anthropic stream, chunks/s on one core: translator ${f(chunk.translate)}; SSE bytes → chunks ${f(chunk.bytesToItems)}; SSE bytes → OpenAI SSE bytes ${f(chunk.bytesToBytes)}`,
+);
+
+console.log(
+  `hot path in-process, µs CPU per request: gateway handler ${hot.gateway.toFixed(2)}, bare forwarding handler ${hot.bare.toFixed(2)}, gateway's own work ${(hot.gateway - hot.bare).toFixed(2)}`,
 );
 
 for (const p of [gateway.proc, bare.proc, ely.proc, upstream.proc]) p.kill("SIGTERM");

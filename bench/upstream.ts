@@ -1,12 +1,7 @@
 /** Bench upstream: a fixed OpenAI chat completion (JSON or a short SSE stream), as fast as Bun can answer. */
-const body = JSON.stringify({
-  id: "chatcmpl-bench",
-  object: "chat.completion",
-  created: 1_770_000_000,
-  model: "gpt-4o-mini-2024-07-18",
-  choices: [{ index: 0, message: { role: "assistant", content: "Hello! How can I help you today?" }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21, prompt_tokens_details: { cached_tokens: 0 } },
-});
+import { COMPLETION } from "./completion.ts";
+
+const body = JSON.stringify(COMPLETION);
 const server = Bun.serve({
   port: Number(process.env.PORT ?? 0),
   hostname: "127.0.0.1",

@@ -44,6 +44,6 @@ export function generateApiKey(): string {
 
 /** Prefixed random id (`key_…`, `req_…`): 24 hex characters of a UUIDv7, so ids also sort by creation time. */
 export function randomId(prefix: string): string {
-  const u = Bun.randomUUIDv7().replaceAll("-", "");
-  return prefix + u.slice(0, 12) + u.slice(20);
+  const u = Bun.randomUUIDv7(); // xxxxxxxx-xxxx-7xxx-xxxx-xxxxxxxxxxxx: 48-bit ms timestamp first, random last
+  return prefix + u.slice(0, 8) + u.slice(9, 13) + u.slice(24);
 }

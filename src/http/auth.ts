@@ -21,8 +21,11 @@ function hashOf(token: string): string {
 export function bearerToken(headers: Headers): string | undefined {
   const h = headers.get("authorization");
   if (h) {
-    const m = /^Bearer\s+(.+)$/i.exec(h.trim());
-    return m?.[1]?.trim();
+    // "Bearer <token>", the scheme in any case
+    const v = h.trim();
+    const sep = v.charCodeAt(6);
+    if (v.length < 8 || (sep !== 32 && sep !== 9) || v.slice(0, 6).toLowerCase() !== "bearer") return undefined;
+    return v.slice(7).trim() || undefined;
   }
   return headers.get("x-api-key")?.trim() || undefined;
 }

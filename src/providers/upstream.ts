@@ -6,12 +6,14 @@ import { EventSourceParserStream, type EventSourceMessage } from "eventsource-pa
 import { GatewayError } from "../http/errors.ts";
 import type { CallContext } from "./types.ts";
 
+/** `init` is the caller's own fresh object: the call's signal and redirect policy are set on it. */
 export async function upstreamFetch(ctx: CallContext, url: string, init: RequestInit): Promise<Response> {
-  const account = ctx.target.account.name;
+  init.signal = ctx.signal;
+  init.redirect = "manual";
   try {
-    return await ctx.fetch(url, { ...init, signal: ctx.signal, redirect: "manual" });
+    return await ctx.fetch(url, init);
   } catch (err: any) {
-    throw fetchFailure(err, account, ctx.signal);
+    throw fetchFailure(err, ctx.target.account.name, ctx.signal);
   }
 }
 

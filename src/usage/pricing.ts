@@ -70,12 +70,16 @@ function catalogueCost(providerId: string, modelId: string): ModelCost | "calc" 
   return p;
 }
 
+/** A model record's catalogue price (its account, hence provider, never changes): looked up once per record. */
+const modelPrices = new WeakMap<Target["model"], ModelCost | "calc" | null>();
+
 export function costOf(target: Target, u: Usage): number | null {
   if (target.model.cost) return configuredCost(target.model.cost, u);
   const providerId = CATALOGUE_PROVIDER[target.account.provider];
   if (!providerId) return null;
   try {
-    const flat = catalogueCost(providerId, target.model.modelId);
+    let flat = modelPrices.get(target.model);
+    if (flat === undefined) modelPrices.set(target.model, (flat = catalogueCost(providerId, target.model.modelId)));
     if (flat === null) return null;
     if (flat !== "calc") return configuredCost(flat, u);
     const r = prices().calcPrice(

@@ -31,10 +31,16 @@ export const OPENAI_PROFILES: Record<string, OpenAIProfile> = {
   "azure-openai": { authHeaders: (a): Record<string, string> => (a.api_key ? { "api-key": a.api_key } : {}), streamUsage: true },
 };
 
+const baseUrls = new WeakMap<AccountRecord, string>();
+
 export function baseUrlOf(account: AccountRecord, profile: OpenAIProfile): string {
-  const base = account.baseUrl ?? profile.defaultBaseUrl;
-  if (!base) throw new GatewayError(500, `Account '${account.name}' has no base_url`, { code: "account_misconfigured" });
-  return base.replace(/\/+$/, "");
+  let url = baseUrls.get(account);
+  if (url === undefined) {
+    const base = account.baseUrl ?? profile.defaultBaseUrl;
+    if (!base) throw new GatewayError(500, `Account '${account.name}' has no base_url`, { code: "account_misconfigured" });
+    baseUrls.set(account, (url = base.replace(/\/+$/, "")));
+  }
+  return url;
 }
 
 /** Per account record (a new record replaces the old one on every registry reload, so this never goes stale). */
