@@ -5,7 +5,10 @@ import { ensureAdminKey, openGateway, serve } from "./boot.ts";
 import { applyConfig, formatApply } from "./config/apply.ts";
 import { ConfigError, loadConfigFile } from "./config/load-config.ts";
 import { CliError, cmdAccounts, cmdApply, cmdKeysCreate, cmdKeysList, cmdKeysRevoke, cmdLogs, cmdUsage } from "./cli/commands.ts";
+import { startHeapGovernor } from "./core/heap-governor.ts";
 import { VERSION } from "./version.ts";
+
+const DEFAULT_HEAP_LIMIT_MB = 16;
 
 const COMMON = `  --data-dir DIR   state directory (env SWITCHBOARD_DATA_DIR, default ./data)`;
 const HELP: Record<string, string> = {
@@ -31,6 +34,8 @@ Every command takes --help and --data-dir.`,
 ${COMMON}
   --config FILE    gateway.yaml applied at start and on SIGHUP (env SWITCHBOARD_CONFIG)
   --max-body-mb N  largest request body (env SWITCHBOARD_MAX_BODY_MB, default 50)
+  --heap-limit-mb N  full garbage collection when the JS heap passes N MB (env SWITCHBOARD_HEAP_LIMIT_MB,
+                   default 16; 0: leave it to the runtime)
 
 On first start it creates the data dir, the database, a master key file (0600) and an admin API key that it prints
 once; SWITCHBOARD_ADMIN_KEY sets the admin key instead. SIGTERM/SIGINT stop gracefully (grace period
@@ -68,6 +73,7 @@ const OPTIONS = {
   host: { type: "string" },
   config: { type: "string" },
   "max-body-mb": { type: "string" },
+  "heap-limit-mb": { type: "string" },
   file: { type: "string", short: "f" },
   "dry-run": { type: "boolean" },
   name: { type: "string" },
@@ -147,6 +153,8 @@ async function runServe(dataDir: string, o: Record<string, any>): Promise<number
   const maxBodyMb = Number(o["max-body-mb"] ?? env.SWITCHBOARD_MAX_BODY_MB ?? 50);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port '${o.port ?? env.SWITCHBOARD_PORT}'`);
   if (!(maxBodyMb > 0)) throw new CliError("--max-body-mb must be a positive number");
+  const heapLimitMb = Number(o["heap-limit-mb"] ?? env.SWITCHBOARD_HEAP_LIMIT_MB ?? DEFAULT_HEAP_LIMIT_MB);
+  if (!(heapLimitMb >= 0)) throw new CliError("--heap-limit-mb must be a number of megabytes (0: no limit)");
 
   const gw = openGateway({ dataDir, settings: { maxBodyBytes: Math.floor(maxBodyMb * 1024 * 1024) } });
   const apply = async () => {
@@ -161,6 +169,7 @@ async function runServe(dataDir: string, o: Record<string, any>): Promise<number
     console.log(`\nAdmin API key (shown once, keep it safe):\n  ${generated}\n`);
   }
   gw.registry.watch(250);
+  const stopGovernor = startHeapGovernor(heapLimitMb);
   const { server, url } = serve(gw, { port, hostname });
   console.log(`switchboard ${VERSION} listening on ${url} (data: ${dataDir})`);
 
@@ -174,6 +183,7 @@ async function runServe(dataDir: string, o: Record<string, any>): Promise<number
     const timedOut = await Promise.race([graceful.then(() => false), Bun.sleep(grace).then(() => true)]);
     if (timedOut) await server.stop(true);
     gw.registry.stop();
+    stopGovernor();
     gw.logs.flush();
     gw.store.close();
     console.log("stopped");
