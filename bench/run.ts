@@ -80,10 +80,12 @@ const gateway = await startProc(
 );
 const bare = await startProc(["bench/bare-proxy.ts"], { UPSTREAM: upstreamUrl });
 const ely = await startProc(["bench/elysia-proxy.ts"], { UPSTREAM: upstreamUrl });
+const minimal = await startProc(["bench/minimal-gateway.ts"], { UPSTREAM: upstreamUrl, BENCH_KEY: adminKey });
 const targets = {
   upstream: `${upstreamUrl}/chat/completions`,
   "bare proxy": `http://127.0.0.1:${bare.match[1]}/v1/chat/completions`,
   "elysia proxy": `http://127.0.0.1:${ely.match[1]}/v1/chat/completions`,
+  "minimal gateway": `http://127.0.0.1:${minimal.match[1]}/v1/chat/completions`,
   gateway: `http://127.0.0.1:${gwPort}/v1/chat/completions`,
 };
 const headers = { "content-type": "application/json", authorization: `Bearer ${adminKey}` };
@@ -91,6 +93,7 @@ const pids: Record<string, number> = {
   upstream: upstream.proc.pid,
   "bare proxy": bare.proc.pid,
   "elysia proxy": ely.proc.pid,
+  "minimal gateway": minimal.proc.pid,
   gateway: gateway.proc.pid,
 };
 
@@ -127,13 +130,14 @@ console.log("");
 for (const c of LEVELS) {
   const g = results.gateway![c]!;
   const b = results["bare proxy"]![c]!;
+  const m = results["minimal gateway"]![c]!;
   console.log(
-    `concurrency ${c}: gateway/bare throughput ${((g.rps / b.rps) * 100).toFixed(1)} %, added p50 ${(g.p50 - b.p50).toFixed(3)} ms, added p99 ${(g.p99 - b.p99).toFixed(3)} ms`,
+    `concurrency ${c}: gateway/bare throughput ${((g.rps / b.rps) * 100).toFixed(1)} % (minimal gateway/bare ${((m.rps / b.rps) * 100).toFixed(1)} %), added p50 ${(g.p50 - b.p50).toFixed(3)} ms, added p99 ${(g.p99 - b.p99).toFixed(3)} ms`,
   );
 }
 console.log(`gateway RSS after load ${rss.toFixed(1)} MB, peak ${peakRss.toFixed(1)} MB`);
 console.log(
-  `for reference, peak RSS: bare proxy ${rssMb(bare.proc.pid, "VmHWM").toFixed(1)} MB, elysia proxy ${rssMb(ely.proc.pid, "VmHWM").toFixed(1)} MB`,
+  `for reference, peak RSS: bare proxy ${rssMb(bare.proc.pid, "VmHWM").toFixed(1)} MB, elysia proxy ${rssMb(ely.proc.pid, "VmHWM").toFixed(1)} MB, minimal gateway ${rssMb(minimal.proc.pid, "VmHWM").toFixed(1)} MB`,
 );
 const f = (x: number) => Math.round(x).toLocaleString("en-US");
 console.log(
@@ -144,7 +148,7 @@ console.log(
   `hot path in-process, µs CPU per request: gateway handler ${hot.gateway.toFixed(2)}, bare forwarding handler ${hot.bare.toFixed(2)}, gateway's own work ${(hot.gateway - hot.bare).toFixed(2)}`,
 );
 
-for (const p of [gateway.proc, bare.proc, ely.proc, upstream.proc]) p.kill("SIGTERM");
+for (const p of [gateway.proc, bare.proc, ely.proc, minimal.proc, upstream.proc]) p.kill("SIGTERM");
 await gateway.proc.exited;
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);
