@@ -58,8 +58,8 @@ export class LogWriter {
   /** full pages of ROWS_PER_INSERT encoded rows, then the page being filled */
   private pages: Value[][] = [];
   private page: Value[] = new Array(PAGE);
+  /** rows in `page` */
   private used = 0;
-  private count = 0;
   private timer?: ReturnType<typeof setTimeout>;
   /** INSERT statements by row count, prepared when first needed */
   private inserts: Statement[] = [];
@@ -87,21 +87,20 @@ export class LogWriter {
       this.page = new Array(PAGE);
       this.used = 0;
     }
-    if (++this.count >= (this.opts.maxBatch ?? 1000)) queueMicrotask(() => this.flush());
+    if (this.pending >= (this.opts.maxBatch ?? 1000)) queueMicrotask(() => this.flush());
     else this.timer ??= setTimeout(() => this.flush(), this.opts.flushMs ?? 100);
   }
 
   flush(): number {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const n = this.count;
+    const n = this.pending;
     if (!n) return 0;
     const pages = this.pages;
     const last = this.page.slice(0, this.used * WIDTH);
     this.pages = [];
     this.page = new Array(PAGE);
     this.used = 0;
-    this.count = 0;
     try {
       this.store.sqlite.transaction(() => {
         const full = this.insertOf(ROWS_PER_INSERT);
@@ -116,6 +115,6 @@ export class LogWriter {
   }
 
   get pending(): number {
-    return this.count;
+    return this.pages.length * ROWS_PER_INSERT + this.used;
   }
 }

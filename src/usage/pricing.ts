@@ -10,7 +10,7 @@ import type * as GenaiPrices from "@pydantic/genai-prices";
  */
 let lib: typeof GenaiPrices | undefined;
 const prices = (): typeof GenaiPrices => (lib ??= require("@pydantic/genai-prices") as typeof GenaiPrices);
-import type { ModelCost, ProviderKind, Target, Usage } from "../providers/types.ts";
+import type { ModelCost, ModelRecord, ProviderKind, Target, Usage } from "../providers/types.ts";
 
 /** Our provider kinds → the catalogue's provider ids. Self-hosted servers have no catalogue price. */
 export const CATALOGUE_PROVIDER: Record<ProviderKind, string | undefined> = {
@@ -40,16 +40,16 @@ export function configuredCost(cost: ModelCost, u: Usage): number {
 }
 
 /**
- * The catalogue's flat per-1M prices of a model, looked up once per (provider, model id). Models whose prices
- * depend on the date or on token tiers are priced by calcPrice itself on every request.
+ * The catalogue's flat per-1M prices of a model, looked up once per model record (a registry reload makes new
+ * records, so a changed model id is looked up again). Models whose prices depend on the date or on token tiers are
+ * priced by calcPrice itself on every request.
  */
-const flatPrices = new Map<string, ModelCost | "calc" | null>();
+const flatPrices = new WeakMap<ModelRecord, ModelCost | "calc" | null>();
 
-function catalogueCost(providerId: string, modelId: string): ModelCost | "calc" | null {
-  const key = `${providerId}\u0000${modelId}`;
-  let p = flatPrices.get(key);
+function catalogueCost(providerId: string, model: ModelRecord): ModelCost | "calc" | null {
+  let p = flatPrices.get(model);
   if (p === undefined) {
-    const r = prices().calcPrice({ input_tokens: 0, output_tokens: 0 }, modelId, { providerId });
+    const r = prices().calcPrice({ input_tokens: 0, output_tokens: 0 }, model.modelId, { providerId });
     const mp = r?.model_price;
     const flat =
       mp &&
@@ -65,21 +65,17 @@ function catalogueCost(providerId: string, modelId: string): ModelCost | "calc" 
           cache_write_1h: mp!.cache_write_1h_mtok as number | undefined,
         }
       : "calc";
-    flatPrices.set(key, p);
+    flatPrices.set(model, p);
   }
   return p;
 }
-
-/** A model record's catalogue price (its account, hence provider, never changes): looked up once per record. */
-const modelPrices = new WeakMap<Target["model"], ModelCost | "calc" | null>();
 
 export function costOf(target: Target, u: Usage): number | null {
   if (target.model.cost) return configuredCost(target.model.cost, u);
   const providerId = CATALOGUE_PROVIDER[target.account.provider];
   if (!providerId) return null;
   try {
-    let flat = modelPrices.get(target.model);
-    if (flat === undefined) modelPrices.set(target.model, (flat = catalogueCost(providerId, target.model.modelId)));
+    const flat = catalogueCost(providerId, target.model);
     if (flat === null) return null;
     if (flat !== "calc") return configuredCost(flat, u);
     const r = prices().calcPrice(
