@@ -10,12 +10,24 @@ import { openStore } from "./db/client.ts";
 import { createKey, findKeyByHash, hasAdminKey } from "./db/keys-repo.ts";
 import { hashKey } from "./core/secrets.ts";
 import { LogWriter } from "./usage/log-writer.ts";
+import { pooledFetch, type UpstreamFetch } from "./providers/http1.ts";
 
 export interface OpenOptions {
   dataDir: string;
   settings?: Partial<GatewaySettings>;
-  fetch?: typeof fetch;
+  fetch?: UpstreamFetch;
   logFlushMs?: number;
+}
+
+/**
+ * The upstream client: the pooled HTTP/1.1 client, or plain `fetch` when SWITCHBOARD_UPSTREAM_CLIENT=fetch
+ * (a way back should an upstream need something only fetch does).
+ */
+function upstreamClient(): UpstreamFetch {
+  const choice = process.env.SWITCHBOARD_UPSTREAM_CLIENT ?? "pool";
+  if (choice === "fetch") return fetch;
+  if (choice !== "pool") throw new Error(`SWITCHBOARD_UPSTREAM_CLIENT must be 'pool' or 'fetch', not '${choice}'`);
+  return pooledFetch();
 }
 
 export function openGateway(o: OpenOptions): Gateway {
@@ -29,7 +41,7 @@ export function openGateway(o: OpenOptions): Gateway {
     registry: new Registry(store, masterKey),
     logs: new LogWriter(store, { flushMs: o.logFlushMs }),
     settings: { ...DEFAULT_SETTINGS, ...o.settings },
-    fetch: o.fetch ?? fetch,
+    fetch: o.fetch ?? upstreamClient(),
   };
 }
 

@@ -2,6 +2,7 @@
 import type { Store } from "../db/client.ts";
 import type { LogWriter } from "../usage/log-writer.ts";
 import type { Registry } from "./registry.ts";
+import type { UpstreamFetch } from "../providers/http1.ts";
 
 export interface GatewaySettings {
   /** largest request body accepted, in bytes (413 above it) */
@@ -27,5 +28,6 @@ export interface Gateway {
   logs: LogWriter;
   masterKey: Buffer;
   settings: GatewaySettings;
-  fetch: typeof fetch;
+  /** upstream calls: a keep-alive HTTP/1.1 pool (providers/http1.ts) that hands anything it cannot do to fetch */
+  fetch: UpstreamFetch;
 }

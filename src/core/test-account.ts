@@ -3,6 +3,7 @@ import { adapterFor } from "../providers/registry.ts";
 import { readUntilContent } from "../http/sse.ts";
 import type { AccountRecord, CallContext, ModelRecord } from "../providers/types.ts";
 import { GatewayError } from "../http/errors.ts";
+import type { UpstreamFetch } from "../providers/http1.ts";
 
 export interface ModelTestResult {
   model: string;
@@ -13,11 +14,11 @@ export interface ModelTestResult {
   latency_ms: number;
 }
 
-export async function testAccount(account: AccountRecord, fetchImpl: typeof fetch = fetch, timeoutMs = 30_000): Promise<ModelTestResult[]> {
+export async function testAccount(account: AccountRecord, fetchImpl: UpstreamFetch = fetch, timeoutMs = 30_000): Promise<ModelTestResult[]> {
   return Promise.all([...account.models.values()].map((m) => testModel(account, m, fetchImpl, timeoutMs)));
 }
 
-async function testModel(account: AccountRecord, m: ModelRecord, fetchImpl: typeof fetch, timeoutMs: number): Promise<ModelTestResult> {
+async function testModel(account: AccountRecord, m: ModelRecord, fetchImpl: UpstreamFetch, timeoutMs: number): Promise<ModelTestResult> {
   const started = performance.now();
   const ctx: CallContext = {
     target: { account, model: m, id: `${account.name}/${m.name}` },

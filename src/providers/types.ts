@@ -3,6 +3,7 @@
  * OpenAI's shape; an adapter translates to its provider's wire format and back.
  */
 import type { GatewayError } from "../http/errors.ts";
+import type { UpstreamFetch } from "./http1.ts";
 
 export const PROVIDER_KINDS = [
   "openai",
@@ -101,8 +102,8 @@ export interface CallContext {
   signal: AbortSignal;
   /** tells the timeout the upstream made progress (a stream event arrived) */
   touch?(): void;
-  /** injectable for tests; defaults to global fetch */
-  fetch: typeof fetch;
+  /** the gateway's upstream client (providers/http1.ts, falls back to global fetch); injectable for tests */
+  fetch: UpstreamFetch;
   /** things the log should say about this request (e.g. parameters dropped) */
   notes: string[];
   requestId: string;

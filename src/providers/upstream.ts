@@ -5,9 +5,10 @@
 import { EventSourceParserStream, type EventSourceMessage } from "eventsource-parser/stream";
 import { GatewayError } from "../http/errors.ts";
 import type { CallContext } from "./types.ts";
+import type { UpstreamReply } from "./http1.ts";
 
 /** `init` is the caller's own fresh object: the call's signal and redirect policy are set on it. */
-export async function upstreamFetch(ctx: CallContext, url: string, init: RequestInit): Promise<Response> {
+export async function upstreamFetch(ctx: CallContext, url: string, init: RequestInit): Promise<UpstreamReply> {
   init.signal = ctx.signal;
   init.redirect = "manual";
   try {

@@ -4,11 +4,12 @@
  */
 import { GatewayError } from "../../http/errors.ts";
 import { openAIErrorFields, sseEvents, upstreamError, upstreamFetch } from "../upstream.ts";
+import type { UpstreamReply } from "../http1.ts";
 import type { CallContext, ChatResult, JsonResult, ProviderAdapter, StreamItem } from "../types.ts";
 import { usageFromJsonText } from "../../usage/normalize.ts";
 import { baseUrlOf, OPENAI_PROFILES, upstreamHeaders, type OpenAIProfile } from "./profiles.ts";
 
-async function postJson(ctx: CallContext, profile: OpenAIProfile, path: string, body: unknown): Promise<Response> {
+async function postJson(ctx: CallContext, profile: OpenAIProfile, path: string, body: unknown): Promise<UpstreamReply> {
   const account = ctx.target.account;
   const res = await upstreamFetch(ctx, baseUrlOf(account, profile) + path, {
     method: "POST",

@@ -1,0 +1,740 @@
+/**
+ * The gateway's upstream HTTP/1.1 client: keep-alive connections pooled per origin on `Bun.connect` (TCP or TLS),
+ * one request in flight per connection, answers parsed in place.
+ *
+ * Why not `fetch`: on loopback, a Bun proxy whose upstream calls go through this pool spends ~10 µs less CPU per
+ * request than the same proxy on `fetch` (docs/benchmarks.md), and an answer the gateway reads whole (a
+ * non-streaming completion, embeddings) needs no `Response`, `Headers` or body stream: it is handed over as bytes.
+ *
+ * It answers only what it fully supports: `http:`/`https:` URLs, a string or byte body, no HTTP(S)_PROXY in the
+ * environment. Anything else goes to `fetch` (see `pooledFetch`). Framing: content-length, chunked, or read to
+ * close; 1xx answers are skipped; gzip and deflate bodies are decoded. TLS verifies the certificate and the host
+ * name (honours NODE_EXTRA_CA_CERTS and NODE_TLS_REJECT_UNAUTHORIZED, like `fetch`). A request that fails on a
+ * reused connection before any byte of its answer arrived (the server closed an idle connection as we wrote) is
+ * sent once more on a new connection.
+ */
+
+/** What the adapters read from an upstream answer; a `Response` has all of it. */
+export interface UpstreamReply {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: Headers;
+  readonly body: ReadableStream<Uint8Array> | null;
+  text(): Promise<string>;
+  json(): Promise<any>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+export type UpstreamFetch = (url: string, init: RequestInit) => Promise<UpstreamReply>;
+
+/** Answers with a known length up to this size are read whole before the reply is handed over. */
+const BUFFER_LIMIT = 1024 * 1024;
+/** Idle connections kept per origin; more are closed when they come back. */
+const MAX_IDLE = 256;
+/** How long an idle connection is kept when the server does not say (`keep-alive: timeout=N`). */
+const DEFAULT_IDLE_S = 15;
+const CRLF2 = Buffer.from("\r\n\r\n");
+
+export interface Http1PoolOptions {
+  /** extra TLS options (e.g. `ca` in tests); verification stays on */
+  tls?: { ca?: string | string[] };
+  userAgent?: string;
+}
+
+type Framing = 0 /* none */ | 1 /* length */ | 2 /* chunked */ | 3 /* until close */;
+
+class Conn {
+  socket: any = null;
+  /** bytes received and not yet consumed */
+  buf: Buffer | null = null;
+  exchange: Exchange | null = null;
+  reused = false;
+  idleSince = 0;
+  closed = false;
+  /** unsent request bytes waiting for `drain` */
+  pending: Buffer | null = null;
+  constructor(readonly pool: OriginPool) {}
+}
+
+export interface Endpoint {
+  pool: OriginPool;
+  /** path and query */
+  target: string;
+  /** host[:port] for the Host header */
+  host: string;
+}
+
+interface OriginPool {
+  key: string;
+  hostname: string;
+  port: number;
+  tls: boolean;
+  idle: Conn[];
+}
+
+/** One request/answer on a connection. */
+class Exchange {
+  head = true;
+  framing: Framing = 0;
+  remaining = 0;
+  /** chunked decoding: 0 size line, 1 data, 2 CRLF after data, 3 trailers */
+  chunkState = 0;
+  gotBytes = false;
+  reply: PooledReply | null = null;
+  keepAlive = true;
+  keepAliveS = DEFAULT_IDLE_S;
+  settled = false;
+  onAbort: (() => void) | null = null;
+  constructor(
+    readonly method: string,
+    readonly resolve: (r: PooledReply) => void,
+    readonly reject: (e: unknown) => void,
+    readonly signal: AbortSignal | null | undefined,
+  ) {}
+}
+
+export class PooledReply implements UpstreamReply {
+  readonly ok: boolean;
+  #headers: Headers | null = null;
+  #chunks: Uint8Array[] = [];
+  /** a whole body already decoded (the common case of a small JSON answer) */
+  #text: string | null = null;
+  #done = false;
+  #error: unknown = null;
+  #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+  #stream: ReadableStream<Uint8Array> | null = null;
+  #waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #conn: Conn | null;
+
+  constructor(
+    readonly status: number,
+    readonly statusText: string,
+    /** the header lines, parsed into `headers` when first asked for */
+    private readonly rawHeaders: string,
+    readonly encoding: string | null,
+    readonly hasBody: boolean,
+    conn: Conn,
+  ) {
+    this.ok = status >= 200 && status < 300;
+    this.#conn = conn;
+    if (!hasBody) this.#done = true;
+  }
+
+  get headers(): Headers {
+    if (this.#headers === null) {
+      const h = new Headers();
+      for (const line of this.rawHeaders.split("\r\n")) {
+        const colon = line.indexOf(":");
+        if (colon > 0) h.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+      }
+      this.#headers = h;
+    }
+    return this.#headers;
+  }
+
+  get body(): ReadableStream<Uint8Array> | null {
+    if (!this.hasBody) return null;
+    if (this.#stream === null) {
+      if (this.#text !== null) {
+        this.#chunks = [Buffer.from(this.#text)];
+        this.#text = null;
+      }
+      let raw = new ReadableStream<Uint8Array>(
+        {
+          start: (c) => {
+            this.#controller = c;
+            for (const chunk of this.#chunks) c.enqueue(chunk);
+            this.#chunks = [];
+            if (this.#error !== null) c.error(this.#error);
+            else if (this.#done) c.close();
+          },
+          pull: () => {
+            const s = this.#conn?.socket;
+            if (s && !this.#done) s.resume();
+          },
+          cancel: () => {
+            this.#controller = null;
+            const conn = this.#conn;
+            if (conn && !this.#done) destroy(conn);
+          },
+        },
+        { highWaterMark: 8 },
+      );
+      const fmt = decodingFormat(this.encoding);
+      if (fmt) raw = raw.pipeThrough(new DecompressionStream(fmt) as unknown as TransformStream<Uint8Array, Uint8Array>);
+      this.#stream = raw;
+    }
+    return this.#stream;
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const bytes = await this.#bytes();
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  }
+
+  async text(): Promise<string> {
+    if (this.#text !== null && this.#stream === null) return this.#text;
+    const bytes = await this.#bytes();
+    return bytes.toString("utf8");
+  }
+
+  async json(): Promise<any> {
+    return JSON.parse(await this.text());
+  }
+
+  async #bytes(): Promise<Buffer> {
+    if (this.#text !== null && this.#stream === null) return Buffer.from(this.#text);
+    if (this.#stream !== null) {
+      const parts: Uint8Array[] = [];
+      const reader = this.#stream.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+      return Buffer.concat(parts);
+    }
+    if (!this.#done) await new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    if (this.#error !== null) throw this.#error;
+    const parts = this.#chunks;
+    this.#chunks = [];
+    const all = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    const fmt = decodingFormat(this.encoding);
+    if (fmt !== null) {
+      // node:zlib is loaded only once an upstream compresses
+      const zlib = await import("node:zlib");
+      return fmt === "gzip" ? zlib.gunzipSync(all) : zlib.inflateSync(all);
+    }
+    return all;
+  }
+
+  /** @internal nothing received yet */
+  isEmpty(): boolean {
+    return this.#chunks.length === 0 && this.#text === null && this.#stream === null;
+  }
+
+  /** @internal the whole body, decoded */
+  setText(text: string) {
+    this.#text = text;
+  }
+
+  /** @internal body bytes from the connection (owned by the reply) */
+  push(chunk: Uint8Array) {
+    const c = this.#controller;
+    if (c !== null) {
+      c.enqueue(chunk);
+      if ((c.desiredSize ?? 1) <= 0) this.#conn?.socket?.pause();
+    } else if (this.#stream === null) this.#chunks.push(chunk);
+  }
+
+  /** @internal the answer is complete */
+  end() {
+    this.#done = true;
+    this.#conn = null;
+    if (this.#controller !== null) this.#controller.close();
+    for (const w of this.#waiters) w.resolve();
+    this.#waiters = [];
+  }
+
+  /** @internal the connection failed mid-answer */
+  fail(err: unknown) {
+    if (this.#done) return;
+    this.#done = true;
+    this.#error = err;
+    this.#conn = null;
+    if (this.#controller !== null) this.#controller.error(err);
+    for (const w of this.#waiters) w.reject(err);
+    this.#waiters = [];
+  }
+}
+
+function decodingFormat(encoding: string | null): "gzip" | "deflate" | null {
+  if (encoding === null) return null;
+  const e = encoding.trim().toLowerCase();
+  if (e === "gzip" || e === "x-gzip") return "gzip";
+  if (e === "deflate") return "deflate";
+  return null;
+}
+
+function destroy(conn: Conn) {
+  if (conn.closed) return;
+  conn.closed = true;
+  try {
+    conn.socket?.terminate();
+  } catch {}
+}
+
+/** The error `fetch` would throw for a network failure: a TypeError carrying the system code. */
+function networkError(code: string, message: string): Error {
+  const e = new TypeError(`${code}: ${message}`) as TypeError & { code: string };
+  e.code = code;
+  return e;
+}
+
+export class Http1Pool {
+  readonly #pools = new Map<string, OriginPool>();
+  readonly #tls: { ca?: string | string[] } | undefined;
+  readonly #userAgent: string;
+  readonly #handlers;
+
+  constructor(opts: Http1PoolOptions = {}) {
+    this.#tls = opts.tls;
+    this.#userAgent = opts.userAgent ?? "switchboard";
+    this.#handlers = {
+      open: (socket: any) => {
+        const conn = socket.data as Conn;
+        conn.socket = socket;
+      },
+      data: (socket: any, data: Buffer) => this.#onData(socket.data as Conn, data),
+      drain: (socket: any) => {
+        const conn = socket.data as Conn;
+        const rest = conn.pending;
+        if (rest === null) return;
+        const n = socket.write(rest);
+        conn.pending = n < rest.length ? rest.subarray(Math.max(n, 0)) : null;
+      },
+      close: (socket: any, err?: Error) => this.#onClose(socket.data as Conn, err),
+      error: (socket: any, err: Error) => this.#onClose(socket.data as Conn, err),
+      timeout: (socket: any) => {
+        const conn = socket.data as Conn;
+        if (conn.exchange === null) this.#drop(conn);
+      },
+    };
+  }
+
+  /** Number of idle connections kept, all origins (for tests and diagnostics). */
+  idleCount(): number {
+    let n = 0;
+    for (const p of this.#pools.values()) n += p.idle.length;
+    return n;
+  }
+
+  /** Closes every idle connection. */
+  close() {
+    for (const p of this.#pools.values()) for (const c of p.idle.splice(0)) destroy(c);
+  }
+
+  /** Where a URL goes: its origin's pool and its request target; parsed once per distinct URL. */
+  endpoint(url: string | URL): Endpoint {
+    const u = typeof url === "string" ? new URL(url) : url;
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new TypeError(`unsupported protocol ${u.protocol}`);
+    return { pool: this.#pool(u), target: u.pathname + u.search, host: u.host };
+  }
+
+  /** Sends one request. `headers` are sent as given (plus host, content-length, user-agent and accept-encoding). */
+  async request(
+    to: Endpoint,
+    method: string,
+    headers: [string, string][],
+    body: string | Uint8Array | null,
+    signal?: AbortSignal | null,
+  ): Promise<PooledReply> {
+    if (signal?.aborted) throw signal.reason;
+    const pool = to.pool;
+    const length = body === null ? -1 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
+    const head = requestHead(to, method, headers, length, this.#userAgent);
+    // one write per request, head and body together; an ASCII head and a string body go as one string (written
+    // as UTF-8 without an extra copy), anything else as bytes
+    let wire: string | Buffer;
+    if (head.ascii && typeof body === "string") wire = head.text + body;
+    else if (head.ascii && body === null) wire = head.text;
+    else {
+      const h = Buffer.from(head.text, "latin1");
+      wire = body === null ? h : Buffer.concat([h, typeof body === "string" ? Buffer.from(body) : body]);
+    }
+    const size = typeof wire === "string" ? head.text.length + Math.max(length, 0) : wire.length;
+    try {
+      return await this.#attempt(pool, method, wire, size, signal);
+    } catch (err: any) {
+      // a reused connection closed under us before the answer began: once more on a new one
+      if (err?.retryable === true && !signal?.aborted) return await this.#attempt(pool, method, wire, size, signal, true);
+      throw err?.retryable === true ? err.cause : err;
+    }
+  }
+
+  #pool(url: URL): OriginPool {
+    const key = url.protocol + url.host;
+    let p = this.#pools.get(key);
+    if (p === undefined) {
+      const tls = url.protocol === "https:";
+      let hostname = url.hostname;
+      if (hostname.startsWith("[")) hostname = hostname.slice(1, -1);
+      p = { key, hostname, port: url.port ? Number(url.port) : tls ? 443 : 80, tls, idle: [] };
+      this.#pools.set(key, p);
+    }
+    return p;
+  }
+
+  async #attempt(pool: OriginPool, method: string, wire: string | Buffer, size: number, signal: AbortSignal | null | undefined, fresh = false): Promise<PooledReply> {
+    let conn: Conn | undefined;
+    while (!fresh && (conn = pool.idle.pop()) !== undefined) {
+      if (!conn.closed) break;
+    }
+    if (conn === undefined || conn.closed) conn = await this.#connect(pool, signal);
+    conn.socket.timeout(0);
+    return new Promise<PooledReply>((resolve, reject) => {
+      const ex = new Exchange(method, resolve, reject, signal);
+      conn.exchange = ex;
+      if (signal) {
+        ex.onAbort = () => {
+          this.#failExchange(conn, ex, signal.reason);
+          destroy(conn);
+        };
+        signal.addEventListener("abort", ex.onAbort, { once: true });
+      }
+      const n: number = conn.socket.write(wire);
+      if (n < size) conn.pending = (typeof wire === "string" ? Buffer.from(wire) : wire).subarray(Math.max(n, 0));
+    });
+  }
+
+  #connect(pool: OriginPool, signal: AbortSignal | null | undefined): Promise<Conn> {
+    const conn = new Conn(pool);
+    return new Promise<Conn>((resolve, reject) => {
+      let done = false;
+      const onAbort = () => finish(signal!.reason);
+      const finish = (err?: unknown) => {
+        if (done) return;
+        done = true;
+        signal?.removeEventListener("abort", onAbort);
+        if (err === undefined) return resolve(conn);
+        destroy(conn);
+        reject(err);
+      };
+      if (signal) signal.addEventListener("abort", onAbort, { once: true });
+      const handlers = pool.tls
+        ? {
+            ...this.#handlers,
+            handshake: (socket: any, ok: boolean, authErr: Error | null) => {
+              conn.socket = socket;
+              if (ok) finish();
+              else finish(networkError((authErr as any)?.code ?? "TLS_HANDSHAKE_FAILED", authErr?.message ?? "TLS handshake failed"));
+            },
+            close: (socket: any, err?: Error) => {
+              if (!done) finish(networkError("ECONNRESET", err?.message ?? "the connection closed during the TLS handshake"));
+              this.#onClose(socket.data as Conn, err);
+            },
+          }
+        : this.#handlers;
+      Bun.connect<Conn>({
+        hostname: pool.hostname,
+        port: pool.port,
+        data: conn,
+        socket: handlers as any,
+        tls: pool.tls ? { serverName: pool.hostname, ...this.#tls } : undefined,
+      } as any).then(
+        (socket) => {
+          conn.socket = socket;
+          if (!pool.tls) finish();
+        },
+        (err: any) => finish(networkError(err?.code ?? "ECONNREFUSED", err?.message ?? "could not connect")),
+      );
+    });
+  }
+
+  #onData(conn: Conn, data: Buffer) {
+    const ex = conn.exchange;
+    if (ex === null) {
+      // bytes nobody asked for: the connection is no longer in a known state
+      this.#drop(conn);
+      return;
+    }
+    ex.gotBytes = true;
+    let buf: Buffer = conn.buf === null ? data : Buffer.concat([conn.buf, data]);
+    conn.buf = null;
+    let at = 0;
+    while (at < buf.length) {
+      if (ex.head) {
+        const end = buf.indexOf(CRLF2, at);
+        if (end < 0) {
+          conn.buf = Buffer.from(buf.subarray(at));
+          if (conn.buf.length > 64 * 1024) this.#failExchange(conn, ex, networkError("HPE_HEADER_OVERFLOW", "upstream response headers too large"), true);
+          return;
+        }
+        const ok = this.#parseHead(conn, ex, buf.toString("latin1", at, end));
+        at = end + 4;
+        if (!ok) return;
+        if (ex.head) continue; // a 1xx answer was skipped
+        if (ex.framing === 0) {
+          this.#complete(conn, ex);
+          if (at < buf.length) this.#drop(conn);
+          return;
+        }
+        continue;
+      }
+      const reply = ex.reply!;
+      if (ex.framing === 1 && !ex.settled && reply.encoding === null && buf.length - at >= ex.remaining && reply.isEmpty()) {
+        // the whole of a buffered body is here: decoded straight from the socket's bytes, no copy
+        reply.setText(buf.toString("utf8", at, at + ex.remaining));
+        at += ex.remaining;
+        ex.remaining = 0;
+        this.#complete(conn, ex);
+        if (at < buf.length) this.#drop(conn);
+        return;
+      }
+      if (ex.framing === 1) {
+        const take = Math.min(ex.remaining, buf.length - at);
+        reply.push(copyOf(buf, at, at + take));
+        at += take;
+        ex.remaining -= take;
+        if (ex.remaining === 0) {
+          this.#complete(conn, ex);
+          if (at < buf.length) this.#drop(conn);
+          return;
+        }
+      } else if (ex.framing === 3) {
+        reply.push(copyOf(buf, at, buf.length));
+        at = buf.length;
+      } else {
+        // chunked
+        if (ex.chunkState === 1) {
+          const take = Math.min(ex.remaining, buf.length - at);
+          if (take > 0) reply.push(copyOf(buf, at, at + take));
+          at += take;
+          ex.remaining -= take;
+          if (ex.remaining === 0) ex.chunkState = 2;
+          continue;
+        }
+        const eol = buf.indexOf("\r\n", at);
+        if (eol < 0) {
+          conn.buf = Buffer.from(buf.subarray(at));
+          return;
+        }
+        const line = buf.toString("latin1", at, eol);
+        at = eol + 2;
+        if (ex.chunkState === 2) {
+          if (line !== "") return this.#failExchange(conn, ex, networkError("HPE_INVALID_CHUNK", "malformed chunked body from upstream"), true);
+          ex.chunkState = 0;
+        } else if (ex.chunkState === 0) {
+          const semi = line.indexOf(";");
+          const size = parseInt(semi < 0 ? line : line.slice(0, semi), 16);
+          if (!(size >= 0)) return this.#failExchange(conn, ex, networkError("HPE_INVALID_CHUNK", "malformed chunked body from upstream"), true);
+          if (size === 0) ex.chunkState = 3;
+          else {
+            ex.remaining = size;
+            ex.chunkState = 1;
+          }
+        } else if (line === "") {
+          // end of trailers
+          this.#complete(conn, ex);
+          if (at < buf.length) this.#drop(conn);
+          return;
+        }
+      }
+    }
+    // everything consumed; a fixed-length body waiting to be read whole resolves when complete
+  }
+
+  /** Parses the status line and headers; decides the framing. Returns false when the exchange failed. */
+  #parseHead(conn: Conn, ex: Exchange, head: string): boolean {
+    // "HTTP/1.x NNN reason"
+    const c0 = head.charCodeAt(9) - 48, c1 = head.charCodeAt(10) - 48, c2 = head.charCodeAt(11) - 48;
+    if (!head.startsWith("HTTP/1.") || !(c0 >= 1 && c0 <= 5 && c1 >= 0 && c1 <= 9 && c2 >= 0 && c2 <= 9) || (head.length > 12 && head.charCodeAt(12) !== 32)) {
+      this.#failExchange(conn, ex, networkError("HPE_INVALID_CONSTANT", "upstream did not answer with HTTP/1.x"), true);
+      return false;
+    }
+    const status = c0 * 100 + c1 * 10 + c2;
+    if (status >= 100 && status < 200 && status !== 101) return true; // 100 Continue, 103 Early Hints: skipped
+    const eol = head.indexOf("\r\n");
+    const statusText = head.length > 13 ? head.slice(13, eol < 0 ? head.length : eol) : "";
+    ex.keepAlive = head.charCodeAt(7) === 49; // HTTP/1.1
+    let length = -1;
+    let chunked = false;
+    let encoding: string | null = null;
+    if (eol >= 0) {
+      // the few headers that decide framing, found in one lower-cased copy; the rest are parsed only if asked for
+      const lower = head.toLowerCase();
+      const cl = headerValue(lower, "\r\ncontent-length:");
+      if (cl !== null) length = Number(cl);
+      const te = headerValue(lower, "\r\ntransfer-encoding:");
+      if (te !== null) chunked = te.includes("chunked");
+      const conn_ = headerValue(lower, "\r\nconnection:");
+      if (conn_ !== null) {
+        if (conn_.includes("close")) ex.keepAlive = false;
+        else if (conn_.includes("keep-alive")) ex.keepAlive = true;
+      }
+      const ka = headerValue(lower, "\r\nkeep-alive:");
+      if (ka !== null) {
+        const t = /timeout=(\d+)/.exec(ka);
+        if (t) ex.keepAliveS = Math.max(1, Number(t[1]) - 1);
+      }
+      const ce = headerValue(lower, "\r\ncontent-encoding:");
+      if (ce !== null && ce !== "identity") encoding = ce;
+    }
+    ex.head = false;
+    const bodyless = ex.method === "HEAD" || status === 204 || status === 304 || status === 101;
+    if (bodyless) ex.framing = 0;
+    else if (chunked) ex.framing = 2;
+    else if (length >= 0 && Number.isSafeInteger(length)) {
+      ex.framing = length === 0 ? 0 : 1;
+      ex.remaining = length;
+    } else {
+      ex.framing = 3;
+      ex.keepAlive = false;
+    }
+    if (encoding !== null && decodingFormat(encoding) === null) {
+      this.#failExchange(conn, ex, networkError("ERR_CONTENT_ENCODING", `upstream used an unsupported content-encoding '${encoding}'`), true);
+      return false;
+    }
+    const reply = new PooledReply(status, statusText, eol < 0 ? "" : head.slice(eol + 2), encoding, ex.framing !== 0 || (!bodyless && length === 0), conn);
+    ex.reply = reply;
+    // a body of known, modest length is read whole first; anything else is handed over as it streams
+    if (ex.framing !== 1 || ex.remaining > BUFFER_LIMIT) this.#settle(ex);
+    return true;
+  }
+
+  #settle(ex: Exchange) {
+    if (ex.settled) return;
+    ex.settled = true;
+    ex.resolve(ex.reply!);
+  }
+
+  #complete(conn: Conn, ex: Exchange) {
+    this.#settle(ex);
+    if (ex.onAbort !== null) {
+      ex.signal!.removeEventListener("abort", ex.onAbort);
+      ex.onAbort = null;
+    }
+    conn.exchange = null;
+    ex.reply!.end();
+    if (!ex.keepAlive || conn.closed) return this.#drop(conn);
+    const pool = conn.pool;
+    if (pool.idle.length >= MAX_IDLE) return this.#drop(conn);
+    conn.reused = true;
+    conn.socket.resume();
+    conn.socket.timeout(ex.keepAliveS);
+    pool.idle.push(conn);
+  }
+
+  /** Fails the exchange in flight (before or during its answer) and closes the connection. */
+  #failExchange(conn: Conn, ex: Exchange, err: unknown, drop = false) {
+    if (ex.onAbort !== null) {
+      ex.signal?.removeEventListener("abort", ex.onAbort);
+      ex.onAbort = null;
+    }
+    if (conn.exchange === ex) conn.exchange = null;
+    if (drop) this.#drop(conn);
+    if (!ex.settled) {
+      ex.settled = true;
+      ex.reject(err);
+    } else ex.reply?.fail(err);
+  }
+
+  #onClose(conn: Conn, err?: Error) {
+    conn.closed = true;
+    const idle = conn.pool.idle;
+    const i = idle.indexOf(conn);
+    if (i >= 0) idle.splice(i, 1);
+    const ex = conn.exchange;
+    if (ex === null) return;
+    if (ex.framing === 3 && !ex.head) {
+      // read-to-close body: the close is its end
+      conn.exchange = null;
+      this.#settle(ex);
+      ex.reply!.end();
+      return;
+    }
+    const failure = networkError((err as any)?.code ?? "ECONNRESET", err?.message ?? "the upstream closed the connection");
+    if (!ex.gotBytes && conn.reused && !ex.settled) {
+      const retry = Object.assign(new Error("stale connection"), { retryable: true, cause: failure });
+      this.#failExchange(conn, ex, retry);
+      return;
+    }
+    this.#failExchange(conn, ex, failure);
+  }
+
+  #drop(conn: Conn) {
+    const idle = conn.pool.idle;
+    const i = idle.indexOf(conn);
+    if (i >= 0) idle.splice(i, 1);
+    destroy(conn);
+  }
+}
+
+/** The value of a header in a lower-cased head (`key` is "\r\nname:"), trimmed; null when absent. */
+function headerValue(lower: string, key: string): string | null {
+  const at = lower.indexOf(key);
+  if (at < 0) return null;
+  const from = at + key.length;
+  const end = lower.indexOf("\r\n", from);
+  return (end < 0 ? lower.slice(from) : lower.slice(from, end)).trim();
+}
+
+/** A copy (the socket's buffer is not ours to keep); copied natively, without views on the source. */
+function copyOf(buf: Buffer, from: number, to: number): Buffer {
+  const out = Buffer.allocUnsafe(to - from);
+  buf.copy(out, 0, from, to);
+  return out;
+}
+
+const HEADER_ASCII = /^[\t\x20-\x7e]*$/;
+const HEADER_LATIN1 = /^[\t\x20-\x7e\x80-\xff]*$/;
+const NAME_OK = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** `length` is the body's size in bytes, -1 without a body. */
+function requestHead(to: Endpoint, method: string, headers: [string, string][], length: number, userAgent: string): { text: string; ascii: boolean } {
+  let head = `${method} ${to.target} HTTP/1.1\r\nhost: ${to.host}\r\n`;
+  let ascii = true; // a parsed URL's path, query and host are ASCII already
+  let ua = false;
+  let ae = false;
+  let accept = false;
+  for (const [name, value] of headers) {
+    if (!NAME_OK.test(name)) throw new TypeError(`Invalid header name '${name}'`);
+    if (!HEADER_ASCII.test(value)) {
+      if (!HEADER_LATIN1.test(value)) throw new TypeError(`Invalid value for header '${name}'`);
+      ascii = false;
+    }
+    const lower = name.toLowerCase();
+    if (lower === "host" || lower === "content-length" || lower === "transfer-encoding" || lower === "connection") continue;
+    if (lower === "user-agent") ua = true;
+    else if (lower === "accept-encoding") ae = true;
+    else if (lower === "accept") accept = true;
+    head += `${name}: ${value}\r\n`;
+  }
+  if (!ua) head += `user-agent: ${userAgent}\r\n`;
+  if (!ae) head += "accept-encoding: gzip, deflate\r\n";
+  if (!accept) head += "accept: */*\r\n";
+  if (length >= 0 || (method !== "GET" && method !== "HEAD")) head += `content-length: ${Math.max(length, 0)}\r\n`;
+  return { text: head + "\r\n", ascii };
+}
+
+function headerPairs(h: HeadersInit | undefined): [string, string][] {
+  if (h === undefined) return [];
+  if (h instanceof Headers) {
+    const out: [string, string][] = [];
+    h.forEach((v, k) => out.push([k, v]));
+    return out;
+  }
+  if (Array.isArray(h)) return h as [string, string][];
+  const out: [string, string][] = [];
+  for (const k in h) {
+    const v = (h as Record<string, string | undefined>)[k];
+    if (v !== undefined) out.push([k, v]);
+  }
+  return out;
+}
+
+function proxyConfigured(): boolean {
+  const e = process.env;
+  return !!(e.HTTP_PROXY || e.HTTPS_PROXY || e.http_proxy || e.https_proxy || e.ALL_PROXY || e.all_proxy);
+}
+
+/**
+ * A `fetch`-shaped function on a pool: string/byte bodies to http(s) URLs go through the pool; anything else
+ * (streamed or form bodies, other schemes, an HTTP proxy in the environment) through `fallback`.
+ */
+export function pooledFetch(pool: Http1Pool = new Http1Pool(), fallback: typeof fetch = fetch): UpstreamFetch {
+  const viaProxy = proxyConfigured();
+  // upstream URLs repeat (an account's base URL + an endpoint path): parsed once
+  const endpoints = new Map<string, Endpoint>();
+  return (url, init) => {
+    const body = init.body;
+    if (viaProxy || (body != null && typeof body !== "string" && !(body instanceof Uint8Array))) return fallback(url, init);
+    let to = endpoints.get(url);
+    if (to === undefined) {
+      try {
+        to = pool.endpoint(url);
+      } catch {
+        return fallback(url, init);
+      }
+      if (endpoints.size >= 1024) endpoints.clear();
+      endpoints.set(url, to);
+    }
+    return pool.request(to, (init.method ?? "GET").toUpperCase(), headerPairs(init.headers), (body as string | Uint8Array | null | undefined) ?? null, init.signal);
+  };
+}
