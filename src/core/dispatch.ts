@@ -3,6 +3,7 @@ import { badRequest, GatewayError } from "../http/errors.ts";
 import { parseMetadataHeader } from "../http/metadata.ts";
 import type { CallContext, ModelType, Target } from "../providers/types.ts";
 import { RequestLog } from "../usage/request-log.ts";
+import { CallSignal } from "../providers/http1.ts";
 import type { Principal } from "./access.ts";
 import type { Gateway } from "./gateway.ts";
 import { resolveTarget } from "./resolve.ts";
@@ -16,13 +17,13 @@ export function requestTimeoutMs(gw: Gateway, headers: Headers): number {
 }
 
 export interface UpstreamSignal {
-  signal: AbortSignal;
+  signal: CallSignal;
   /** the upstream made progress: the timeout counts again from now */
   touch(): void;
 }
 
 /**
- * The upstream call aborts when the upstream makes no progress for the timeout: no answer (or no first token)
+ * The upstream call aborts (a CallSignal: no AbortController unless fetch needs one) when the upstream makes no progress for the timeout: no answer (or no first token)
  * within it, or a stream that goes quiet for that long. A long stream that keeps sending is never cut. One timer per
  * request, re-armed only when it fires early, cleared when the request's log entry is finished (AbortSignal.timeout
  * would keep every timer alive for the full timeout).
@@ -32,7 +33,7 @@ export interface UpstreamSignal {
  * ~10 µs CPU per request on the loopback bench (of ~80), and the provider bills a started generation either way.
  */
 export function upstreamSignal(timeoutMs: number, log: RequestLog): UpstreamSignal {
-  const ctrl = new AbortController();
+  const ctrl = new CallSignal();
   let deadline = performance.now() + timeoutMs;
   const fire = () => {
     const left = deadline - performance.now();
@@ -41,7 +42,7 @@ export function upstreamSignal(timeoutMs: number, log: RequestLog): UpstreamSign
   };
   let timer = setTimeout(fire, timeoutMs);
   log.onFinish(() => clearTimeout(timer));
-  return { signal: ctrl.signal, touch: () => void (deadline = performance.now() + timeoutMs) };
+  return { signal: ctrl, touch: () => void (deadline = performance.now() + timeoutMs) };
 }
 
 export function callContext(gw: Gateway, target: Target, request: Request, log: RequestLog): CallContext {

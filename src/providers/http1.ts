@@ -27,6 +27,57 @@ export interface UpstreamReply {
 
 export type UpstreamFetch = (url: string, init: RequestInit) => Promise<UpstreamReply>;
 
+/** What the pool needs of a signal: an AbortSignal, or the cheaper CallSignal. */
+type AbortLike = Pick<AbortSignal, "aborted" | "reason"> & {
+  addEventListener(type: "abort", fn: () => void, opts?: { once?: boolean }): void;
+  removeEventListener(type: "abort", fn: () => void): void;
+};
+
+/**
+ * A call's cancellation, cheaper than an AbortController per request (which, with its listener, cost ~4 µs of CPU
+ * per call in-process): listeners in a plain array, an AbortSignal made only when something asks for one (`fetch`).
+ */
+export class CallSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  #listeners: (() => void)[] = [];
+  #ctrl: AbortController | null = null;
+
+  /** A real AbortSignal that follows this one (for fetch and other Web APIs). */
+  get signal(): AbortSignal {
+    if (this.#ctrl === null) {
+      this.#ctrl = new AbortController();
+      if (this.aborted) this.#ctrl.abort(this.reason);
+    }
+    return this.#ctrl.signal;
+  }
+
+  addEventListener(_type: "abort", fn: () => void) {
+    this.#listeners.push(fn);
+  }
+
+  removeEventListener(_type: "abort", fn: () => void) {
+    const i = this.#listeners.indexOf(fn);
+    if (i >= 0) this.#listeners.splice(i, 1);
+  }
+
+  abort(reason: unknown) {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const fns = this.#listeners;
+    this.#listeners = [];
+    for (const fn of fns) fn();
+    this.#ctrl?.abort(reason);
+  }
+}
+
+/** `init.signal` as fetch needs it (a CallSignal is swapped for its AbortSignal). */
+export function fetchInit(init: RequestInit): RequestInit {
+  const s = init.signal as unknown;
+  return s instanceof CallSignal ? { ...init, signal: s.signal } : init;
+}
+
 /** Answers with a known length up to this size are read whole before the reply is handed over. */
 const BUFFER_LIMIT = 1024 * 1024;
 /** Idle connections kept per origin; more are closed when they come back. */
@@ -89,7 +140,7 @@ class Exchange {
     readonly method: string,
     readonly resolve: (r: PooledReply) => void,
     readonly reject: (e: unknown) => void,
-    readonly signal: AbortSignal | null | undefined,
+    readonly signal: AbortLike | null | undefined,
   ) {}
 }
 
@@ -323,7 +374,7 @@ export class Http1Pool {
     method: string,
     headers: [string, string][],
     body: string | Uint8Array | null,
-    signal?: AbortSignal | null,
+    signal?: AbortLike | null,
   ): Promise<PooledReply> {
     if (signal?.aborted) throw signal.reason;
     const pool = to.pool;
@@ -361,7 +412,7 @@ export class Http1Pool {
     return p;
   }
 
-  async #attempt(pool: OriginPool, method: string, wire: string | Buffer, size: number, signal: AbortSignal | null | undefined, fresh = false): Promise<PooledReply> {
+  async #attempt(pool: OriginPool, method: string, wire: string | Buffer, size: number, signal: AbortLike | null | undefined, fresh = false): Promise<PooledReply> {
     let conn: Conn | undefined;
     while (!fresh && (conn = pool.idle.pop()) !== undefined) {
       if (!conn.closed) break;
@@ -383,7 +434,7 @@ export class Http1Pool {
     });
   }
 
-  #connect(pool: OriginPool, signal: AbortSignal | null | undefined): Promise<Conn> {
+  #connect(pool: OriginPool, signal: AbortLike | null | undefined): Promise<Conn> {
     const conn = new Conn(pool);
     return new Promise<Conn>((resolve, reject) => {
       let done = false;
@@ -722,19 +773,21 @@ export function pooledFetch(pool: Http1Pool = new Http1Pool(), fallback: typeof 
   const viaProxy = proxyConfigured();
   // upstream URLs repeat (an account's base URL + an endpoint path): parsed once
   const endpoints = new Map<string, Endpoint>();
-  return (url, init) => {
+  const call: UpstreamFetch & { acceptsCallSignal?: true } = (url, init) => {
     const body = init.body;
-    if (viaProxy || (body != null && typeof body !== "string" && !(body instanceof Uint8Array))) return fallback(url, init);
+    if (viaProxy || (body != null && typeof body !== "string" && !(body instanceof Uint8Array))) return fallback(url, fetchInit(init));
     let to = endpoints.get(url);
     if (to === undefined) {
       try {
         to = pool.endpoint(url);
       } catch {
-        return fallback(url, init);
+        return fallback(url, fetchInit(init));
       }
       if (endpoints.size >= 1024) endpoints.clear();
       endpoints.set(url, to);
     }
-    return pool.request(to, (init.method ?? "GET").toUpperCase(), headerPairs(init.headers), (body as string | Uint8Array | null | undefined) ?? null, init.signal);
+    return pool.request(to, (init.method ?? "GET").toUpperCase(), headerPairs(init.headers), (body as string | Uint8Array | null | undefined) ?? null, init.signal as AbortLike | null | undefined);
   };
+  call.acceptsCallSignal = true;
+  return call;
 }

@@ -3,7 +3,7 @@
  * OpenAI's shape; an adapter translates to its provider's wire format and back.
  */
 import type { GatewayError } from "../http/errors.ts";
-import type { UpstreamFetch } from "./http1.ts";
+import type { CallSignal, UpstreamFetch } from "./http1.ts";
 
 export const PROVIDER_KINDS = [
   "openai",
@@ -99,7 +99,7 @@ export interface Usage {
 export interface CallContext {
   target: Target;
   /** aborts on client disconnect and when the upstream makes no progress for the request timeout */
-  signal: AbortSignal;
+  signal: AbortSignal | CallSignal;
   /** tells the timeout the upstream made progress (a stream event arrived) */
   touch?(): void;
   /** the gateway's upstream client (providers/http1.ts, falls back to global fetch); injectable for tests */

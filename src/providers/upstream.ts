@@ -5,11 +5,15 @@
 import { EventSourceParserStream, type EventSourceMessage } from "eventsource-parser/stream";
 import { GatewayError } from "../http/errors.ts";
 import type { CallContext } from "./types.ts";
-import type { UpstreamReply } from "./http1.ts";
+import { CallSignal, type UpstreamReply } from "./http1.ts";
 
-/** `init` is the caller's own fresh object: the call's signal and redirect policy are set on it. */
+/**
+ * `init` is the caller's own fresh object: the call's signal and redirect policy are set on it. The pooled client
+ * takes the call's CallSignal as it is; any other fetch gets a real AbortSignal.
+ */
 export async function upstreamFetch(ctx: CallContext, url: string, init: RequestInit): Promise<UpstreamReply> {
-  init.signal = ctx.signal;
+  const s = ctx.signal;
+  init.signal = s instanceof CallSignal && !(ctx.fetch as { acceptsCallSignal?: true }).acceptsCallSignal ? s.signal : (s as AbortSignal);
   init.redirect = "manual";
   try {
     return await ctx.fetch(url, init);
@@ -18,7 +22,7 @@ export async function upstreamFetch(ctx: CallContext, url: string, init: Request
   }
 }
 
-export function fetchFailure(err: any, account: string, signal?: AbortSignal): GatewayError {
+export function fetchFailure(err: any, account: string, signal?: { aborted: boolean; reason: any }): GatewayError {
   const reason = signal?.aborted ? signal.reason : undefined;
   if (err?.name === "TimeoutError" || reason?.name === "TimeoutError") {
     return new GatewayError(504, `Upstream request to account '${account}' timed out`, {

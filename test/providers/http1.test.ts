@@ -4,7 +4,9 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
-import { Http1Pool, pooledFetch } from "../../src/providers/http1.ts";
+import { CallSignal, Http1Pool, pooledFetch } from "../../src/providers/http1.ts";
+import { upstreamFetch } from "../../src/providers/upstream.ts";
+import type { CallContext } from "../../src/providers/types.ts";
 
 type Reply = (req: string, sock: any, n: number) => void;
 
@@ -226,6 +228,23 @@ describe("http1 pool: failures", () => {
     const err: any = await p.catch((e) => e);
     expect(err.name).toBe("TimeoutError");
     expect(pool.idleCount()).toBe(0);
+  });
+
+  test("a CallSignal aborts the pool's call; fetch gets a real AbortSignal that follows it (timeout → 504)", async () => {
+    const s = server(() => {}); // never answers
+    for (const f of [pooledFetch(new Http1Pool()), fetch]) {
+      const signal = new CallSignal();
+      const ctx = { target: { account: { name: "slow" } }, signal, fetch: f, notes: [], requestId: "t" } as unknown as CallContext;
+      const p = upstreamFetch(ctx, `${s.url}/x`, { method: "POST", body: "{}" });
+      setTimeout(() => signal.abort(new DOMException("upstream timeout", "TimeoutError")), 20);
+      const err: any = await p.catch((e) => e);
+      expect(err.status).toBe(504);
+      expect(err.message).toContain("'slow' timed out");
+    }
+    const late = new CallSignal();
+    late.abort(new DOMException("gone", "AbortError"));
+    expect(late.signal.aborted).toBe(true);
+    expect(late.signal.reason.name).toBe("AbortError");
   });
 
   test("abort during a streamed body errors the stream", async () => {
