@@ -587,25 +587,33 @@ export class Http1Pool {
     let length = -1;
     let chunked = false;
     let encoding: string | null = null;
-    if (eol >= 0) {
-      // the few headers that decide framing, found in one lower-cased copy; the rest are parsed only if asked for
-      const lower = head.toLowerCase();
-      const cl = headerValue(lower, "\r\ncontent-length:");
-      if (cl !== null) length = Number(cl);
-      const te = headerValue(lower, "\r\ntransfer-encoding:");
-      if (te !== null) chunked = te.includes("chunked");
-      const conn_ = headerValue(lower, "\r\nconnection:");
-      if (conn_ !== null) {
-        if (conn_.includes("close")) ex.keepAlive = false;
-        else if (conn_.includes("keep-alive")) ex.keepAlive = true;
+    // the few headers that decide framing; a line is looked at only if its first letter could start one of them
+    // (c, t, k). The rest are parsed only if `headers` is asked for.
+    let pos = eol < 0 ? head.length : eol + 2;
+    while (pos < head.length) {
+      let e = head.indexOf("\r\n", pos);
+      if (e < 0) e = head.length;
+      const c = head.charCodeAt(pos) | 0x20;
+      if (c === 0x63 || c === 0x74 || c === 0x6b) {
+        const colon = head.indexOf(":", pos);
+        if (colon > pos && colon < e) {
+          const name = head.slice(pos, colon).toLowerCase();
+          if (name === "content-length") length = Number(head.slice(colon + 1, e));
+          else if (name === "transfer-encoding") chunked = head.slice(colon + 1, e).toLowerCase().includes("chunked");
+          else if (name === "connection") {
+            const v = head.slice(colon + 1, e).toLowerCase();
+            if (v.includes("close")) ex.keepAlive = false;
+            else if (v.includes("keep-alive")) ex.keepAlive = true;
+          } else if (name === "keep-alive") {
+            const t = /timeout=(\d+)/i.exec(head.slice(colon + 1, e));
+            if (t) ex.keepAliveS = Math.max(1, Number(t[1]) - 1);
+          } else if (name === "content-encoding") {
+            const v = head.slice(colon + 1, e).trim().toLowerCase();
+            if (v !== "identity") encoding = v;
+          }
+        }
       }
-      const ka = headerValue(lower, "\r\nkeep-alive:");
-      if (ka !== null) {
-        const t = /timeout=(\d+)/.exec(ka);
-        if (t) ex.keepAliveS = Math.max(1, Number(t[1]) - 1);
-      }
-      const ce = headerValue(lower, "\r\ncontent-encoding:");
-      if (ce !== null && ce !== "identity") encoding = ce;
+      pos = e + 2;
     }
     ex.head = false;
     const bodyless = ex.method === "HEAD" || status === 204 || status === 304 || status === 101;
@@ -695,15 +703,6 @@ export class Http1Pool {
     if (i >= 0) idle.splice(i, 1);
     destroy(conn);
   }
-}
-
-/** The value of a header in a lower-cased head (`key` is "\r\nname:"), trimmed; null when absent. */
-function headerValue(lower: string, key: string): string | null {
-  const at = lower.indexOf(key);
-  if (at < 0) return null;
-  const from = at + key.length;
-  const end = lower.indexOf("\r\n", from);
-  return (end < 0 ? lower.slice(from) : lower.slice(from, end)).trim();
 }
 
 /** A copy (the socket's buffer is not ours to keep); copied natively, without views on the source. */
