@@ -365,6 +365,8 @@ export class Http1Pool {
   endpoint(url: string | URL): Endpoint {
     const u = typeof url === "string" ? new URL(url) : url;
     if (u.protocol !== "http:" && u.protocol !== "https:") throw new TypeError(`unsupported protocol ${u.protocol}`);
+    // credentials in the URL (basic auth) are left to fetch
+    if (u.username || u.password) throw new TypeError("credentials in the URL");
     return { pool: this.#pool(u), target: u.pathname + u.search, host: u.host };
   }
 
@@ -471,7 +473,9 @@ export class Http1Pool {
       } as any).then(
         (socket) => {
           conn.socket = socket;
-          if (!pool.tls) finish();
+          // the call was aborted while connecting: this socket is nobody's
+          if (done && conn.closed) socket.terminate();
+          else if (!pool.tls) finish();
         },
         (err: any) => finish(networkError(err?.code ?? "ECONNREFUSED", err?.message ?? "could not connect")),
       );

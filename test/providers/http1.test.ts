@@ -275,7 +275,8 @@ describe("http1 pool: failures", () => {
     form.set("purpose", "batch");
     expect(await (await f("http://127.0.0.1:1/files", { method: "POST", body: form })).text()).toBe("from fallback");
     expect(await (await f("data:text/plain,hi", { method: "GET" })).text()).toBe("from fallback");
-    expect(seen).toEqual(["http://127.0.0.1:1/files", "data:text/plain,hi"]);
+    expect(await (await f("http://user:pass@127.0.0.1:1/x", { method: "POST", body: "{}" })).text()).toBe("from fallback");
+    expect(seen).toEqual(["http://127.0.0.1:1/files", "data:text/plain,hi", "http://user:pass@127.0.0.1:1/x"]);
   });
 });
 
