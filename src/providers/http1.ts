@@ -655,7 +655,8 @@ export class Http1Pool {
     }
     conn.exchange = null;
     ex.reply!.end();
-    if (!ex.keepAlive || conn.closed) return this.#drop(conn);
+    // an answer that came before the whole request was written (an early 413, say) leaves the connection mid-request
+    if (!ex.keepAlive || conn.closed || conn.pending !== null) return this.#drop(conn);
     const pool = conn.pool;
     if (pool.idle.length >= MAX_IDLE) return this.#drop(conn);
     conn.reused = true;

@@ -175,6 +175,37 @@ describe("http1 pool: requests and framing", () => {
     expect(got).toBe(body.length);
   });
 
+  test("an answer that comes before the whole body was written retires the connection", async () => {
+    let conns = 0;
+    const srv = Bun.listen<{ n: number; buf: string; answered: boolean }>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(s) {
+          s.data = { n: ++conns, buf: "", answered: false };
+        },
+        data(s, d) {
+          if (s.data.n === 1) {
+            // answers at once, keeps the connection, ignores the rest of the body
+            if (!s.data.answered) s.write(`HTTP/1.1 413 Payload Too Large\r\ncontent-length: 2\r\n\r\n{}`);
+            s.data.answered = true;
+            return;
+          }
+          s.data.buf += d.toString("latin1");
+          if (s.data.buf.endsWith("}")) s.write(json('{"second":true}'));
+        },
+      },
+    });
+    stops.push(() => srv.stop(true));
+    const f = pooledFetch(new Http1Pool());
+    const big = JSON.stringify({ data: "x".repeat(4 * 1024 * 1024) });
+    const r1 = await f(`http://127.0.0.1:${srv.port}/x`, { method: "POST", body: big });
+    expect(r1.status).toBe(413);
+    const r2 = await f(`http://127.0.0.1:${srv.port}/x`, { method: "POST", body: "{}" });
+    expect(await r2.json()).toEqual({ second: true });
+    expect(conns).toBe(2);
+  });
+
   test("header values with CR or LF are refused (no header injection)", async () => {
     const s = server((_req, sock) => sock.write(json("{}")));
     const f = pooledFetch(new Http1Pool());
