@@ -136,8 +136,15 @@ class Exchange {
   keepAliveS = DEFAULT_IDLE_S;
   settled = false;
   onAbort: (() => void) | null = null;
+  /** the connection carrying it (a retry moves it to a new one) */
+  conn: Conn | null = null;
+  retried = false;
   constructor(
+    readonly pool: OriginPool,
     readonly method: string,
+    /** the whole request, head and body, and its size in bytes */
+    readonly wire: string | Buffer,
+    readonly size: number,
     readonly resolve: (r: PooledReply) => void,
     readonly reject: (e: unknown) => void,
     readonly signal: AbortLike | null | undefined,
@@ -371,17 +378,22 @@ export class Http1Pool {
   }
 
   /** Sends one request. `headers` are sent as given (plus host, content-length, user-agent and accept-encoding). */
-  async request(
+  request(
     to: Endpoint,
     method: string,
-    headers: [string, string][],
+    headers: HeadersInit | undefined,
     body: string | Uint8Array | null,
     signal?: AbortLike | null,
   ): Promise<PooledReply> {
-    if (signal?.aborted) throw signal.reason;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const pool = to.pool;
     const length = body === null ? -1 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
-    const head = requestHead(to, method, headers, length, this.#userAgent);
+    let head: HeadState;
+    try {
+      head = requestHead(to, method, headers, length, this.#userAgent);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     // one write per request, head and body together; an ASCII head and a string body go as one string (written
     // as UTF-8 without an extra copy), anything else as bytes
     let wire: string | Buffer;
@@ -392,13 +404,7 @@ export class Http1Pool {
       wire = body === null ? h : Buffer.concat([h, typeof body === "string" ? Buffer.from(body) : body]);
     }
     const size = typeof wire === "string" ? head.text.length + Math.max(length, 0) : wire.length;
-    try {
-      return await this.#attempt(pool, method, wire, size, signal);
-    } catch (err: any) {
-      // a reused connection closed under us before the answer began: once more on a new one
-      if (err?.retryable === true && !signal?.aborted) return await this.#attempt(pool, method, wire, size, signal, true);
-      throw err?.retryable === true ? err.cause : err;
-    }
+    return new Promise<PooledReply>((resolve, reject) => this.#start(new Exchange(pool, method, wire, size, resolve, reject, signal), false));
   }
 
   #pool(url: URL): OriginPool {
@@ -414,27 +420,50 @@ export class Http1Pool {
     return p;
   }
 
-  async #attempt(pool: OriginPool, method: string, wire: string | Buffer, size: number, signal: AbortLike | null | undefined, fresh = false): Promise<PooledReply> {
+  /** Sends the exchange on an idle connection of its origin, or on a new one (`fresh`: always a new one). */
+  #start(ex: Exchange, fresh: boolean) {
+    const pool = ex.pool;
     let conn: Conn | undefined;
     while (!fresh && (conn = pool.idle.pop()) !== undefined) {
       if (!conn.closed) break;
     }
-    if (conn === undefined || conn.closed) conn = await this.#connect(pool, signal);
-    conn.socket.timeout(0);
-    return new Promise<PooledReply>((resolve, reject) => {
-      const ex = new Exchange(method, resolve, reject, signal);
-      conn.exchange = ex;
-      if (signal) {
-        ex.onAbort = () => {
-          this.#failExchange(conn, ex, signal.reason);
-          destroy(conn);
-        };
-        signal.addEventListener("abort", ex.onAbort, { once: true });
-      }
-      const n: number = conn.socket.write(wire);
-      if (n < size) conn.pending = (typeof wire === "string" ? Buffer.from(wire) : wire).subarray(Math.max(n, 0));
-    });
+    if (conn !== undefined && !conn.closed) return this.#send(conn, ex);
+    this.#connect(pool, ex.signal).then(
+      (c) => this.#send(c, ex),
+      (err) => {
+        if (ex.settled) return;
+        ex.settled = true;
+        if (ex.onAbort !== null) ex.signal?.removeEventListener("abort", ex.onAbort);
+        ex.reject(err);
+      },
+    );
   }
+
+  #send(conn: Conn, ex: Exchange) {
+    if (ex.signal?.aborted) {
+      // aborted while connecting
+      destroy(conn);
+      if (!ex.settled) {
+        ex.settled = true;
+        ex.reject(ex.signal.reason);
+      }
+      return;
+    }
+    conn.socket.timeout(0);
+    conn.exchange = ex;
+    ex.conn = conn;
+    if (ex.signal && ex.onAbort === null) {
+      ex.onAbort = () => {
+        const c = ex.conn!;
+        this.#failExchange(c, ex, ex.signal!.reason);
+        destroy(c);
+      };
+      ex.signal.addEventListener("abort", ex.onAbort, { once: true });
+    }
+    const n: number = conn.socket.write(ex.wire);
+    if (n < ex.size) conn.pending = (typeof ex.wire === "string" ? Buffer.from(ex.wire) : ex.wire).subarray(Math.max(n, 0));
+  }
+
 
   #connect(pool: OriginPool, signal: AbortLike | null | undefined): Promise<Conn> {
     const conn = new Conn(pool);
@@ -694,9 +723,11 @@ export class Http1Pool {
       return;
     }
     const failure = networkError((err as any)?.code ?? "ECONNRESET", err?.message ?? "the upstream closed the connection");
-    if (!ex.gotBytes && conn.reused && !ex.settled) {
-      const retry = Object.assign(new Error("stale connection"), { retryable: true, cause: failure });
-      this.#failExchange(conn, ex, retry);
+    if (!ex.gotBytes && conn.reused && !ex.settled && !ex.retried && !ex.signal?.aborted) {
+      // a reused connection closed under us before the answer began: once more on a new one
+      conn.exchange = null;
+      ex.retried = true;
+      this.#start(ex, true);
       return;
     }
     this.#failExchange(conn, ex, failure);
@@ -722,47 +753,47 @@ const HEADER_LATIN1 = /^[\t\x20-\x7e\x80-\xff]*$/;
 const NAME_OK = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** `length` is the body's size in bytes, -1 without a body. */
-function requestHead(to: Endpoint, method: string, headers: [string, string][], length: number, userAgent: string): { text: string; ascii: boolean } {
-  let head = `${method} ${to.target} HTTP/1.1\r\nhost: ${to.host}\r\n`;
-  let ascii = true; // a parsed URL's path, query and host are ASCII already
-  let ua = false;
-  let ae = false;
-  let accept = false;
-  for (const [name, value] of headers) {
-    if (!NAME_OK.test(name)) throw new TypeError(`Invalid header name '${name}'`);
-    if (!HEADER_ASCII.test(value)) {
-      if (!HEADER_LATIN1.test(value)) throw new TypeError(`Invalid value for header '${name}'`);
-      ascii = false;
-    }
-    const lower = name.toLowerCase();
-    if (lower === "host" || lower === "content-length" || lower === "transfer-encoding" || lower === "connection") continue;
-    if (lower === "user-agent") ua = true;
-    else if (lower === "accept-encoding") ae = true;
-    else if (lower === "accept") accept = true;
-    head += `${name}: ${value}\r\n`;
+function requestHead(to: Endpoint, method: string, headers: HeadersInit | undefined, length: number, userAgent: string): HeadState {
+  // a parsed URL's path, query and host are ASCII already
+  const h: HeadState = { text: `${method} ${to.target} HTTP/1.1\r\nhost: ${to.host}\r\n`, ascii: true, seen: 0 };
+  if (headers !== undefined) {
+    if (headers instanceof Headers) headers.forEach((v, k) => addHeader(h, k, v));
+    else if (Array.isArray(headers)) for (const [k, v] of headers as [string, string][]) addHeader(h, k, v);
+    else
+      for (const k in headers) {
+        const v = (headers as Record<string, string | undefined>)[k];
+        if (v !== undefined) addHeader(h, k, v);
+      }
   }
-  if (!ua) head += `user-agent: ${userAgent}\r\n`;
-  if (!ae) head += "accept-encoding: gzip, deflate\r\n";
-  if (!accept) head += "accept: */*\r\n";
-  if (length >= 0 || (method !== "GET" && method !== "HEAD")) head += `content-length: ${Math.max(length, 0)}\r\n`;
-  return { text: head + "\r\n", ascii };
+  if (!(h.seen & 1)) h.text += `user-agent: ${userAgent}\r\n`;
+  if (!(h.seen & 2)) h.text += "accept-encoding: gzip, deflate\r\n";
+  if (!(h.seen & 4)) h.text += "accept: */*\r\n";
+  if (length >= 0 || (method !== "GET" && method !== "HEAD")) h.text += `content-length: ${Math.max(length, 0)}\r\n`;
+  h.text += "\r\n";
+  return h;
 }
 
-function headerPairs(h: HeadersInit | undefined): [string, string][] {
-  if (h === undefined) return [];
-  if (h instanceof Headers) {
-    const out: [string, string][] = [];
-    h.forEach((v, k) => out.push([k, v]));
-    return out;
-  }
-  if (Array.isArray(h)) return h as [string, string][];
-  const out: [string, string][] = [];
-  for (const k in h) {
-    const v = (h as Record<string, string | undefined>)[k];
-    if (v !== undefined) out.push([k, v]);
-  }
-  return out;
+interface HeadState {
+  text: string;
+  ascii: boolean;
+  /** bit 1 user-agent, 2 accept-encoding, 4 accept: given by the caller */
+  seen: number;
 }
+
+function addHeader(h: HeadState, name: string, value: string) {
+  if (!NAME_OK.test(name)) throw new TypeError(`Invalid header name '${name}'`);
+  if (!HEADER_ASCII.test(value)) {
+    if (!HEADER_LATIN1.test(value)) throw new TypeError(`Invalid value for header '${name}'`);
+    h.ascii = false;
+  }
+  const lower = name.toLowerCase();
+  if (lower === "host" || lower === "content-length" || lower === "transfer-encoding" || lower === "connection") return;
+  if (lower === "user-agent") h.seen |= 1;
+  else if (lower === "accept-encoding") h.seen |= 2;
+  else if (lower === "accept") h.seen |= 4;
+  h.text += `${name}: ${value}\r\n`;
+}
+
 
 function proxyConfigured(): boolean {
   const e = process.env;
@@ -790,7 +821,7 @@ export function pooledFetch(pool: Http1Pool = new Http1Pool(), fallback: typeof 
       if (endpoints.size >= 1024) endpoints.clear();
       endpoints.set(url, to);
     }
-    return pool.request(to, (init.method ?? "GET").toUpperCase(), headerPairs(init.headers), (body as string | Uint8Array | null | undefined) ?? null, init.signal as AbortLike | null | undefined);
+    return pool.request(to, (init.method ?? "GET").toUpperCase(), init.headers, (body as string | Uint8Array | null | undefined) ?? null, init.signal as AbortLike | null | undefined);
   };
   call.acceptsCallSignal = true;
   return call;
