@@ -1,7 +1,7 @@
 /** POST /chat/completions — non-stream and stream, any provider, usage logged. */
 import { t } from "elysia";
 import type { Principal } from "../core/access.ts";
-import { inference, JSON_HEADERS, responseHeaders } from "../core/dispatch.ts";
+import { inference, jsonResponseHeaders, responseHeaders } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { encodeChatStream, readUntilContent, stripNonOpenAI } from "../http/sse.ts";
 import { adapterFor } from "../providers/registry.ts";
@@ -43,7 +43,7 @@ export function chatCompletions(gw: Gateway, p: Principal, body: Record<string, 
         text = JSON.stringify(result.body);
         log.finish(200, result.body.usage);
       }
-      return new Response(text, { headers: responseHeaders(target, log.id, JSON_HEADERS) });
+      return new Response(text, { headers: jsonResponseHeaders(target, log.id) });
     }
     log.stream = true;
     const reader = result.items.getReader();
