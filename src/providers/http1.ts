@@ -139,6 +139,9 @@ class Exchange {
   /** the connection carrying it (a retry moves it to a new one) */
   conn: Conn | null = null;
   retried = false;
+  /** chunk data of the current read, as [start, end) offsets into spanBuf, handed over in one piece */
+  spans: number[] | null = null;
+  spanBuf: Buffer | null = null;
   constructor(
     readonly pool: OriginPool,
     readonly method: string,
@@ -157,6 +160,7 @@ export class PooledReply implements UpstreamReply {
   #chunks: Uint8Array[] = [];
   /** a whole body already decoded (the common case of a small JSON answer) */
   #text: string | null = null;
+  #paused = false;
   #done = false;
   #error: unknown = null;
   #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
@@ -207,6 +211,8 @@ export class PooledReply implements UpstreamReply {
             else if (this.#done) c.close();
           },
           pull: () => {
+            if (!this.#paused) return;
+            this.#paused = false;
             const s = this.#conn?.socket;
             if (s && !this.#done) s.resume();
           },
@@ -262,6 +268,11 @@ export class PooledReply implements UpstreamReply {
     return all;
   }
 
+  /** @internal reading from the connection was paused for this reply's consumer */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
   /** @internal nothing received yet */
   isEmpty(): boolean {
     return this.#chunks.length === 0 && this.#text === null && this.#stream === null;
@@ -274,10 +285,15 @@ export class PooledReply implements UpstreamReply {
 
   /** @internal body bytes from the connection (owned by the reply) */
   push(chunk: Uint8Array) {
+    if (this.#done) return;
     const c = this.#controller;
     if (c !== null) {
       c.enqueue(chunk);
-      if ((c.desiredSize ?? 1) <= 0) this.#conn?.socket?.pause();
+      // back-pressure: stop reading the upstream until the consumer catches up
+      if (!this.#paused && (c.desiredSize ?? 1) <= 0) {
+        this.#paused = true;
+        this.#conn?.socket?.pause();
+      }
     } else if (this.#stream === null) this.#chunks.push(chunk);
   }
 
@@ -519,8 +535,30 @@ export class Http1Pool {
       return;
     }
     ex.gotBytes = true;
-    let buf: Buffer = conn.buf === null ? data : Buffer.concat([conn.buf, data]);
+    const buf: Buffer = conn.buf === null ? data : Buffer.concat([conn.buf, data]);
     conn.buf = null;
+    this.#consume(conn, ex, buf);
+    if (ex.spanBuf !== null) this.#emit(ex);
+  }
+
+  /**
+   * Hands the chunk data gathered from one read to the reply as one piece (an SSE stream sends an event per chunk;
+   * one read often holds several).
+   */
+  #emit(ex: Exchange) {
+    const spans = ex.spans!;
+    const buf = ex.spanBuf!;
+    let total = 0;
+    for (let i = 0; i < spans.length; i += 2) total += spans[i + 1]! - spans[i]!;
+    const out = Buffer.allocUnsafe(total);
+    let o = 0;
+    for (let i = 0; i < spans.length; i += 2) o += buf.copy(out, o, spans[i]!, spans[i + 1]!);
+    spans.length = 0;
+    ex.spanBuf = null;
+    ex.reply!.push(out);
+  }
+
+  #consume(conn: Conn, ex: Exchange, buf: Buffer) {
     let at = 0;
     while (at < buf.length) {
       if (ex.head) {
@@ -568,7 +606,10 @@ export class Http1Pool {
         // chunked
         if (ex.chunkState === 1) {
           const take = Math.min(ex.remaining, buf.length - at);
-          if (take > 0) reply.push(copyOf(buf, at, at + take));
+          if (take > 0) {
+            (ex.spans ??= []).push(at, at + take);
+            ex.spanBuf = buf;
+          }
           at += take;
           ex.remaining -= take;
           if (ex.remaining === 0) ex.chunkState = 2;
@@ -677,6 +718,7 @@ export class Http1Pool {
   }
 
   #complete(conn: Conn, ex: Exchange) {
+    if (ex.spanBuf !== null) this.#emit(ex);
     this.#settle(ex);
     if (ex.onAbort !== null) {
       ex.signal!.removeEventListener("abort", ex.onAbort);
@@ -689,13 +731,15 @@ export class Http1Pool {
     const pool = conn.pool;
     if (pool.idle.length >= MAX_IDLE) return this.#drop(conn);
     conn.reused = true;
-    conn.socket.resume();
+    if (ex.reply!.paused) conn.socket.resume();
     conn.socket.timeout(ex.keepAliveS);
     pool.idle.push(conn);
   }
 
   /** Fails the exchange in flight (before or during its answer) and closes the connection. */
   #failExchange(conn: Conn, ex: Exchange, err: unknown, drop = false) {
+    ex.spanBuf = null;
+    if (ex.spans !== null) ex.spans.length = 0;
     if (ex.onAbort !== null) {
       ex.signal?.removeEventListener("abort", ex.onAbort);
       ex.onAbort = null;
