@@ -32,7 +32,9 @@ export async function benchHotPath(requests = 10_000, rounds = 9): Promise<HotPa
     async () => ({
       status: 200,
       ok: true,
-      headers: new Headers(),
+      get headers() {
+        return new Headers({ "content-type": "application/json" });
+      },
       body: null,
       text: async () => upstreamText,
       json: async () => JSON.parse(upstreamText),

@@ -3,7 +3,7 @@
  * loaded with the same concurrency for the same time. Prints RPS, p50/p99 latency, the gateway's RSS and the
  * gateway / bare-proxy ratio. Usage: npm run bench [-- --seconds 5 --concurrency 1,32]
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -72,6 +72,16 @@ const gwPort = 30000 + Math.floor(Math.random() * 20000);
 // the gateway as users run it: the compiled executable when it has been built (npm run build), else the sources
 const binary = join(root, "dist", "switchboard");
 const useBinary = existsSync(binary) && !process.env.BENCH_FROM_SOURCE;
+if (useBinary) {
+  // a binary older than the sources would measure old code: rebuild it first
+  const newest = (d: string): number =>
+    Math.max(...readdirSync(d, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(d, e.name)) : statSync(join(d, e.name)).mtimeMs)));
+  if (statSync(binary).mtimeMs < newest(join(root, "src"))) {
+    console.log("dist/switchboard is older than src/: rebuilding (npm run build)");
+    const b = Bun.spawnSync([process.execPath, "build", "src/main.ts", "--compile", "--minify", "--bytecode", "--outfile", binary], { cwd: root, stdout: "inherit", stderr: "inherit" });
+    if (b.exitCode !== 0) throw new Error("build failed");
+  }
+}
 const gateway = await startProc(
   [...(useBinary ? [] : ["src/main.ts"]), "serve", "--port", String(gwPort), "--host", "127.0.0.1", "--data-dir", join(dir, "data"), "--config", join(dir, "gateway.yaml")],
   { SWITCHBOARD_ADMIN_KEY: adminKey },
