@@ -31,6 +31,7 @@ function upstreamClient(): UpstreamFetch {
 }
 
 export function openGateway(o: OpenOptions): Gateway {
+  const upstream = o.fetch ?? upstreamClient();
   const dir = resolve(o.dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const store = openStore(join(dir, "switchboard.db"));
@@ -41,7 +42,7 @@ export function openGateway(o: OpenOptions): Gateway {
     registry: new Registry(store, masterKey),
     logs: new LogWriter(store, { flushMs: o.logFlushMs }),
     settings: { ...DEFAULT_SETTINGS, ...o.settings },
-    fetch: o.fetch ?? upstreamClient(),
+    fetch: upstream,
   };
 }
 
