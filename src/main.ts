@@ -8,7 +8,7 @@ import { CliError, cmdAccounts, cmdApply, cmdKeysCreate, cmdKeysList, cmdKeysRev
 import { startHeapGovernor } from "./core/heap-governor.ts";
 import { VERSION } from "./version.ts";
 
-const DEFAULT_HEAP_LIMIT_MB = 16;
+const DEFAULT_HEAP_LIMIT_MB = 10;
 
 const COMMON = `  --data-dir DIR   state directory (env SWITCHBOARD_DATA_DIR, default ./data)`;
 const HELP: Record<string, string> = {
@@ -34,8 +34,8 @@ Every command takes --help and --data-dir.`,
 ${COMMON}
   --config FILE    gateway.yaml applied at start and on SIGHUP (env SWITCHBOARD_CONFIG)
   --max-body-mb N  largest request body (env SWITCHBOARD_MAX_BODY_MB, default 50)
-  --heap-limit-mb N  full garbage collection when the JS heap passes N MB (env SWITCHBOARD_HEAP_LIMIT_MB,
-                   default 16; 0: leave it to the runtime)
+  --heap-limit-mb N  heap governor: young-generation collections as the heap grows, a full one when it
+                   passes N MB (env SWITCHBOARD_HEAP_LIMIT_MB, default 10; 0: leave it to the runtime)
 
 On first start it creates the data dir, the database, a master key file (0600) and an admin API key that it prints
 once; SWITCHBOARD_ADMIN_KEY sets the admin key instead. SIGTERM/SIGINT stop gracefully (grace period
