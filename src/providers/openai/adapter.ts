@@ -7,13 +7,13 @@ import { openAIErrorFields, sseEvents, upstreamError, upstreamFetch } from "../u
 import type { UpstreamReply } from "../http1.ts";
 import type { CallContext, ChatResult, JsonResult, ProviderAdapter, StreamItem } from "../types.ts";
 import { usageFromJsonText } from "../../usage/normalize.ts";
-import { baseUrlOf, OPENAI_PROFILES, upstreamHeaders, type OpenAIProfile } from "./profiles.ts";
+import { baseUrlOf, jsonUpstreamHeaders, OPENAI_PROFILES, upstreamHeaders, type OpenAIProfile } from "./profiles.ts";
 
 async function postJson(ctx: CallContext, profile: OpenAIProfile, path: string, body: unknown): Promise<UpstreamReply> {
   const account = ctx.target.account;
   const res = await upstreamFetch(ctx, baseUrlOf(account, profile) + path, {
     method: "POST",
-    headers: { ...upstreamHeaders(account, profile), "content-type": "application/json" },
+    headers: jsonUpstreamHeaders(account, profile),
     body: JSON.stringify(body),
   });
   if (!res.ok) throw upstreamError(account.name, res.status, await res.text(), openAIErrorFields);

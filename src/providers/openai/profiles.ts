@@ -47,6 +47,17 @@ export function baseUrlOf(account: AccountRecord, profile: OpenAIProfile): strin
 const headerCache = new WeakMap<AccountRecord, Record<string, string>>();
 
 /** The account's extra headers and credential headers, plus content-type: built once per account record. */
+/** upstreamHeaders plus `content-type: application/json`, made once per account record. */
+const jsonHeaderCache = new WeakMap<AccountRecord, Record<string, string>>();
+export function jsonUpstreamHeaders(account: AccountRecord, profile: OpenAIProfile): Record<string, string> {
+  let h = jsonHeaderCache.get(account);
+  if (!h) {
+    h = { ...upstreamHeaders(account, profile), "content-type": "application/json" };
+    jsonHeaderCache.set(account, h);
+  }
+  return h;
+}
+
 export function upstreamHeaders(account: AccountRecord, profile: OpenAIProfile): Record<string, string> {
   let h = headerCache.get(account);
   if (!h) {
