@@ -100,7 +100,6 @@ class Conn {
   buf: Buffer | null = null;
   exchange: Exchange | null = null;
   reused = false;
-  idleSince = 0;
   closed = false;
   /** unsent request bytes waiting for `drain` */
   pending: Buffer | null = null;
@@ -145,8 +144,8 @@ class Exchange {
   constructor(
     readonly pool: OriginPool,
     readonly method: string,
-    /** the whole request, head and body, and its size in bytes */
-    readonly wire: string | Buffer,
+    /** the whole request, head and body, and its size in bytes; let go once the answer begins (no retry then) */
+    public wire: string | Buffer | null,
     readonly size: number,
     readonly resolve: (r: PooledReply) => void,
     readonly reject: (e: unknown) => void,
@@ -157,7 +156,7 @@ class Exchange {
 export class PooledReply implements UpstreamReply {
   readonly ok: boolean;
   #headers: Headers | null = null;
-  #chunks: Uint8Array[] = [];
+  #chunks: Uint8Array[] | null = null;
   /** a whole body already decoded (the common case of a small JSON answer) */
   #text: string | null = null;
   #paused = false;
@@ -165,7 +164,7 @@ export class PooledReply implements UpstreamReply {
   #error: unknown = null;
   #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
   #stream: ReadableStream<Uint8Array> | null = null;
-  #waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #waiters: { resolve: () => void; reject: (e: unknown) => void }[] | null = null;
   #conn: Conn | null;
 
   constructor(
@@ -205,8 +204,8 @@ export class PooledReply implements UpstreamReply {
         {
           start: (c) => {
             this.#controller = c;
-            for (const chunk of this.#chunks) c.enqueue(chunk);
-            this.#chunks = [];
+            if (this.#chunks !== null) for (const chunk of this.#chunks) c.enqueue(chunk);
+            this.#chunks = null;
             if (this.#error !== null) c.error(this.#error);
             else if (this.#done) c.close();
           },
@@ -254,10 +253,10 @@ export class PooledReply implements UpstreamReply {
       for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
       return Buffer.concat(parts);
     }
-    if (!this.#done) await new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    if (!this.#done) await new Promise<void>((resolve, reject) => (this.#waiters ??= []).push({ resolve, reject }));
     if (this.#error !== null) throw this.#error;
-    const parts = this.#chunks;
-    this.#chunks = [];
+    const parts = this.#chunks ?? [];
+    this.#chunks = null;
     const all = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
     const fmt = decodingFormat(this.encoding);
     if (fmt !== null) {
@@ -275,7 +274,7 @@ export class PooledReply implements UpstreamReply {
 
   /** @internal nothing received yet */
   isEmpty(): boolean {
-    return this.#chunks.length === 0 && this.#text === null && this.#stream === null;
+    return this.#chunks === null && this.#text === null && this.#stream === null;
   }
 
   /** @internal the whole body, decoded */
@@ -294,7 +293,7 @@ export class PooledReply implements UpstreamReply {
         this.#paused = true;
         this.#conn?.socket?.pause();
       }
-    } else if (this.#stream === null) this.#chunks.push(chunk);
+    } else if (this.#stream === null) (this.#chunks ??= []).push(chunk);
   }
 
   /** @internal the answer is complete */
@@ -302,8 +301,8 @@ export class PooledReply implements UpstreamReply {
     this.#done = true;
     this.#conn = null;
     if (this.#controller !== null) this.#controller.close();
-    for (const w of this.#waiters) w.resolve();
-    this.#waiters = [];
+    if (this.#waiters !== null) for (const w of this.#waiters) w.resolve();
+    this.#waiters = null;
   }
 
   /** @internal the connection failed mid-answer */
@@ -313,8 +312,8 @@ export class PooledReply implements UpstreamReply {
     this.#error = err;
     this.#conn = null;
     if (this.#controller !== null) this.#controller.error(err);
-    for (const w of this.#waiters) w.reject(err);
-    this.#waiters = [];
+    if (this.#waiters !== null) for (const w of this.#waiters) w.reject(err);
+    this.#waiters = null;
   }
 }
 
@@ -476,8 +475,9 @@ export class Http1Pool {
       };
       ex.signal.addEventListener("abort", ex.onAbort, { once: true });
     }
-    const n: number = conn.socket.write(ex.wire);
-    if (n < ex.size) conn.pending = (typeof ex.wire === "string" ? Buffer.from(ex.wire) : ex.wire).subarray(Math.max(n, 0));
+    const wire = ex.wire!;
+    const n: number = conn.socket.write(wire);
+    if (n < ex.size) conn.pending = (typeof wire === "string" ? Buffer.from(wire) : wire).subarray(Math.max(n, 0));
   }
 
 
@@ -534,7 +534,10 @@ export class Http1Pool {
       this.#drop(conn);
       return;
     }
-    ex.gotBytes = true;
+    if (!ex.gotBytes) {
+      ex.gotBytes = true;
+      ex.wire = null;
+    }
     const buf: Buffer = conn.buf === null ? data : Buffer.concat([conn.buf, data]);
     conn.buf = null;
     this.#consume(conn, ex, buf);
