@@ -1,7 +1,8 @@
 /**
  * Loopback benchmark: a mock upstream, the gateway (auth and request logging on) and a bare Bun fetch proxy, each
- * loaded with the same concurrency for the same time. Prints RPS, p50/p99 latency, the gateway's RSS and the
- * gateway / bare-proxy ratio. Usage: npm run bench [-- --seconds 5 --concurrency 1,32]
+ * loaded with the same concurrency for the same time, the targets taking turns in short runs so that a shared
+ * machine's changing load falls on all of them alike. Prints RPS, p50/p99 latency, the gateway's RSS and the
+ * gateway / bare-proxy ratio. Usage: npm run bench [-- --seconds 5 --concurrency 1,32 --rounds 5]
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,8 +11,10 @@ import { parseArgs } from "node:util";
 import { benchAnthropicStream } from "./anthropic-stream.ts";
 import { benchHotPath } from "./hot-path.ts";
 
-const { values } = parseArgs({ options: { seconds: { type: "string" }, concurrency: { type: "string" } } });
+const { values } = parseArgs({ options: { seconds: { type: "string" }, concurrency: { type: "string" }, rounds: { type: "string" } } });
 const SECONDS = Number(values.seconds ?? 5);
+/** each target's time is split into this many runs, the targets taking turns (a shared machine's load drifts) */
+const ROUNDS = Math.max(1, Number(values.rounds ?? 5));
 const LEVELS = (values.concurrency ?? "1,32").split(",").map(Number);
 const root = join(import.meta.dir, "..");
 
@@ -40,7 +43,13 @@ interface Result {
   errors: number;
 }
 
-async function load(url: string, headers: Record<string, string>, concurrency: number, seconds: number): Promise<Result> {
+interface Run {
+  lat: number[];
+  seconds: number;
+  errors: number;
+}
+
+async function load(url: string, headers: Record<string, string>, concurrency: number, seconds: number): Promise<Run> {
   const body = JSON.stringify({ model: "bench/gpt-4o-mini", messages: [{ role: "user", content: "Hello!" }] });
   const lat: number[] = [];
   let errors = 0;
@@ -55,9 +64,14 @@ async function load(url: string, headers: Record<string, string>, concurrency: n
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  lat.sort((a, b) => a - b);
+  return { lat, seconds, errors };
+}
+
+function summary(runs: Run[]): Result {
+  const lat = runs.flatMap((r) => r.lat).sort((a, b) => a - b);
+  const seconds = runs.reduce((t, r) => t + r.seconds, 0);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
-  return { rps: lat.length / seconds, p50: q(0.5), p99: q(0.99), errors };
+  return { rps: lat.length / seconds, p50: q(0.5), p99: q(0.99), errors: runs.reduce((t, r) => t + r.errors, 0) };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "sb-bench-"));
@@ -119,10 +133,21 @@ for (const url of Object.values(targets)) await load(url, headers, 8, 1);
 const rows: string[] = [];
 const results: Record<string, Record<number, Result>> = {};
 for (const c of LEVELS) {
-  for (const [name, url] of Object.entries(targets)) {
-    const cpu0 = cpuMicros(pids[name]!);
-    const r = await load(url, headers, c, SECONDS);
-    const cpuPerReq = (cpuMicros(pids[name]!) - cpu0) / (r.rps * SECONDS);
+  const names = Object.keys(targets) as (keyof typeof targets)[];
+  const runs: Record<string, Run[]> = {};
+  const cpu: Record<string, number> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    // the targets take turns, starting one further each round
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(k + round) % names.length]!;
+      const cpu0 = cpuMicros(pids[name]!);
+      (runs[name] ??= []).push(await load(targets[name], headers, c, SECONDS / ROUNDS));
+      cpu[name] = (cpu[name] ?? 0) + cpuMicros(pids[name]!) - cpu0;
+    }
+  }
+  for (const name of names) {
+    const r = summary(runs[name]!);
+    const cpuPerReq = cpu[name]! / (r.rps * SECONDS);
     (results[name] ??= {})[c] = r;
     rows.push(`| ${name} | ${c} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${cpuPerReq.toFixed(1)} | ${r.errors} |`);
   }
@@ -133,7 +158,9 @@ const chunk = await benchAnthropicStream();
 const hot = await benchHotPath();
 
 console.log(`\ngateway: ${useBinary ? "dist/switchboard (compiled)" : "bun src/main.ts"}`);
-console.log(`\nLoopback, ${SECONDS} s per run, non-streaming chat completions (${new Date().toISOString()})\n`);
+console.log(
+  `\nLoopback, ${SECONDS} s per target and concurrency in ${ROUNDS} turns, non-streaming chat completions (${new Date().toISOString()})\n`,
+);
 console.log("| target | concurrency | req/s | p50 ms | p99 ms | µs CPU / req | errors |\n|---|---|---|---|---|---|---|");
 console.log(rows.join("\n"));
 console.log("");

@@ -5,12 +5,14 @@
 import type * as GenaiPrices from "@pydantic/genai-prices";
 
 /**
- * The catalogue is loaded on first use (~20 MB of memory): a gateway whose models all have configured prices never
- * loads it.
+ * The catalogue package is loaded only when needed (~3 MB resident in the compiled binary, ~20 MB from source): for
+ * a model whose catalogue price needs calcPrice (date, time of day or token tiers) and for the admin catalogue
+ * listing. Flat prices come from the generated table (flat-prices.ts).
  */
 let lib: typeof GenaiPrices | undefined;
 const prices = (): typeof GenaiPrices => (lib ??= require("@pydantic/genai-prices") as typeof GenaiPrices);
 import type { ModelCost, ModelRecord, ProviderKind, Target, Usage } from "../providers/types.ts";
+import { findFlatModel, type FlatPriceData } from "./flat-prices.ts";
 
 /** Our provider kinds → the catalogue's provider ids. Self-hosted servers have no catalogue price. */
 export const CATALOGUE_PROVIDER: Record<ProviderKind, string | undefined> = {
@@ -41,30 +43,18 @@ export function configuredCost(cost: ModelCost, u: Usage): number {
 
 /**
  * The catalogue's flat per-1M prices of a model, looked up once per model record (a registry reload makes new
- * records, so a changed model id is looked up again). Models whose prices depend on the date or on token tiers are
- * priced by calcPrice itself on every request.
+ * records, so a changed model id is looked up again) in the generated table (flat-prices.ts), which spares loading
+ * the whole catalogue. Models whose prices depend on the date, the time of day or token tiers ("calc") are priced
+ * by calcPrice itself on every request.
  */
 const flatPrices = new WeakMap<ModelRecord, ModelCost | "calc" | null>();
+let flatTable: FlatPriceData | undefined;
 
 function catalogueCost(providerId: string, model: ModelRecord): ModelCost | "calc" | null {
   let p = flatPrices.get(model);
   if (p === undefined) {
-    const r = prices().calcPrice({ input_tokens: 0, output_tokens: 0 }, model.modelId, { providerId });
-    const mp = r?.model_price;
-    const flat =
-      mp &&
-      [mp.input_mtok, mp.output_mtok, mp.cache_read_mtok, mp.cache_write_mtok, mp.cache_write_1h_mtok].every(
-        (v) => v === undefined || typeof v === "number",
-      );
-    p = !r ? null : flat && !Array.isArray(r.model.prices)
-      ? {
-          input: mp!.input_mtok as number | undefined,
-          output: mp!.output_mtok as number | undefined,
-          cache_read: mp!.cache_read_mtok as number | undefined,
-          cache_write: mp!.cache_write_mtok as number | undefined,
-          cache_write_1h: mp!.cache_write_1h_mtok as number | undefined,
-        }
-      : "calc";
+    flatTable ??= require("./flat-prices.gen.json") as FlatPriceData;
+    p = findFlatModel(flatTable, providerId, model.modelId)?.price ?? null;
     flatPrices.set(model, p);
   }
   return p;
