@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+import { rawServer } from "../mocks/raw-http.ts";
 
 const COMPLETION = {
   id: "chatcmpl-wire",
@@ -18,56 +19,36 @@ const COMPLETION = {
 const chunk = (data: string) => `${Buffer.byteLength(data).toString(16)}\r\n${data}\r\n`;
 
 let g: TestGateway;
-let stop: () => void;
-const seen = { connections: 0, requests: [] as string[] };
+let upstream: ReturnType<typeof rawServer>;
 
 beforeAll(async () => {
-  const server = Bun.listen<{ buf: string }>({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: {
-      open(s) {
-        s.data = { buf: "" };
-        seen.connections++;
-      },
-      data(s, d) {
-        s.data.buf += d.toString("latin1");
-        const end = s.data.buf.indexOf("\r\n\r\n");
-        if (end < 0) return;
-        const len = Number(/content-length: (\d+)/i.exec(s.data.buf.slice(0, end))?.[1] ?? 0);
-        if (s.data.buf.length < end + 4 + len) return;
-        const req = s.data.buf.slice(0, end + 4 + len);
-        s.data.buf = s.data.buf.slice(end + 4 + len);
-        seen.requests.push(req);
-        const body = JSON.parse(Buffer.from(req.slice(end + 4), "latin1").toString("utf8"));
-        if (!body.stream) {
-          const gz = gzipSync(Buffer.from(JSON.stringify(COMPLETION)));
-          s.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\ntransfer-encoding: chunked\r\n\r\n`);
-          s.write(Buffer.concat([Buffer.from(`${gz.length.toString(16)}\r\n`), gz, Buffer.from("\r\n0\r\n\r\n")]));
-          return;
-        }
-        s.write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n");
-        const base = { id: "chatcmpl-s", object: "chat.completion.chunk", created: 1770000000, model: "gpt-4o-mini" };
-        const events = [
-          { ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] },
-          { ...base, choices: [{ index: 0, delta: { content: "Bon" }, finish_reason: null }] },
-          { ...base, choices: [{ index: 0, delta: { content: "jour" }, finish_reason: "stop" }] },
-          { ...base, choices: [], usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 } },
-        ];
-        // one event split across two chunks, the rest one per chunk
-        const first = `data: ${JSON.stringify(events[0])}\n\n`;
-        s.write(chunk(first.slice(0, 20)) + chunk(first.slice(20)));
-        for (const e of events.slice(1)) s.write(chunk(`data: ${JSON.stringify(e)}\n\n`));
-        s.write(chunk("data: [DONE]\n\n") + "0\r\n\r\n");
-      },
-    },
+  upstream = rawServer((req, s) => {
+    const body = JSON.parse(Buffer.from(req.slice(req.indexOf("\r\n\r\n") + 4), "latin1").toString("utf8"));
+    if (!body.stream) {
+      const gz = gzipSync(Buffer.from(JSON.stringify(COMPLETION)));
+      s.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\ntransfer-encoding: chunked\r\n\r\n`);
+      s.write(Buffer.concat([Buffer.from(`${gz.length.toString(16)}\r\n`), gz, Buffer.from("\r\n0\r\n\r\n")]));
+      return;
+    }
+    s.write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n");
+    const base = { id: "chatcmpl-s", object: "chat.completion.chunk", created: 1770000000, model: "gpt-4o-mini" };
+    const events = [
+      { ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] },
+      { ...base, choices: [{ index: 0, delta: { content: "Bon" }, finish_reason: null }] },
+      { ...base, choices: [{ index: 0, delta: { content: "jour" }, finish_reason: "stop" }] },
+      { ...base, choices: [], usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 } },
+    ];
+    // one event split across two chunks, the rest one per chunk
+    const first = `data: ${JSON.stringify(events[0])}\n\n`;
+    s.write(chunk(first.slice(0, 20)) + chunk(first.slice(20)));
+    for (const e of events.slice(1)) s.write(chunk(`data: ${JSON.stringify(e)}\n\n`));
+    s.write(chunk("data: [DONE]\n\n") + "0\r\n\r\n");
   });
-  stop = () => server.stop(true);
   g = await startGateway(`
 accounts:
   - name: edge
     provider: openai
-    base_url: http://127.0.0.1:${server.port}/v1
+    base_url: ${upstream.url}/v1
     auth: { api_key: sk-upstream-secret }
     models: [{ name: gpt-4o-mini, types: [chat], cost: { input: 1, output: 2 } }]
     access: { users: [team:everyone] }
@@ -76,7 +57,7 @@ accounts:
 
 afterAll(async () => {
   await g.close();
-  stop();
+  upstream.stop();
 });
 
 describe("gateway ↔ upstream on the wire", () => {
@@ -87,8 +68,8 @@ describe("gateway ↔ upstream on the wire", () => {
       expect(r.choices[0]!.message.content).toBe("Bonjour ✓");
       expect(r.usage?.total_tokens).toBe(15);
     }
-    expect(seen.connections).toBe(1);
-    const req = seen.requests[0]!;
+    expect(upstream.connections).toBe(1);
+    const req = upstream.requests[0]!;
     expect(req.startsWith("POST /v1/chat/completions HTTP/1.1\r\n")).toBe(true);
     expect(req).toContain("\r\nauthorization: Bearer sk-upstream-secret\r\n");
     expect(req).toContain('"model":"gpt-4o-mini"');
@@ -115,6 +96,6 @@ describe("gateway ↔ upstream on the wire", () => {
     }
     expect(got).toEqual(["Bon", "jour"]);
     expect(usage.total_tokens).toBe(11);
-    expect(seen.connections).toBe(1);
+    expect(upstream.connections).toBe(1);
   });
 });

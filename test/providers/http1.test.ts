@@ -7,38 +7,7 @@ import { gzipSync } from "node:zlib";
 import { CallSignal, Http1Pool, pooledFetch } from "../../src/providers/http1.ts";
 import { upstreamFetch } from "../../src/providers/upstream.ts";
 import type { CallContext } from "../../src/providers/types.ts";
-
-type Reply = (req: string, sock: any, n: number) => void;
-
-/** A raw HTTP server: calls `reply` once per complete request (head + content-length body). */
-function rawServer(reply: Reply) {
-  const state = { requests: [] as string[], connections: 0 };
-  const server = Bun.listen<{ buf: string }>({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: {
-      open(s) {
-        s.data = { buf: "" };
-        state.connections++;
-      },
-      data(s, d) {
-        s.data.buf += d.toString("latin1");
-        for (;;) {
-          const end = s.data.buf.indexOf("\r\n\r\n");
-          if (end < 0) return;
-          const m = /content-length: (\d+)/i.exec(s.data.buf.slice(0, end));
-          const len = m ? Number(m[1]) : 0;
-          if (s.data.buf.length < end + 4 + len) return;
-          const req = s.data.buf.slice(0, end + 4 + len);
-          s.data.buf = s.data.buf.slice(end + 4 + len);
-          state.requests.push(req);
-          reply(req, s, state.requests.length);
-        }
-      },
-    },
-  });
-  return Object.assign(state, { url: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) });
-}
+import { rawServer, type Reply } from "../mocks/raw-http.ts";
 
 const json = (body: string, extra = "") =>
   `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n${extra}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
