@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { benchAnthropicStream } from "./anthropic-stream.ts";
 import { benchHotPath } from "./hot-path.ts";
+import { STREAM_EVENTS } from "./upstream.ts";
 
 const { values } = parseArgs({ options: { seconds: { type: "string" }, concurrency: { type: "string" }, rounds: { type: "string" } } });
 const SECONDS = Number(values.seconds ?? 5);
@@ -49,8 +50,17 @@ interface Run {
   errors: number;
 }
 
-async function load(url: string, headers: Record<string, string>, concurrency: number, seconds: number): Promise<Run> {
-  const body = JSON.stringify({ model: "bench/gpt-4o-mini", messages: [{ role: "user", content: "Hello!" }] });
+const CHAT = JSON.stringify({ model: "bench/gpt-4o-mini", messages: [{ role: "user", content: "Hello!" }] });
+
+/** `check`, when given, says whether an answer is whole (a stream that ends early counts as an error). */
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  concurrency: number,
+  seconds: number,
+  body = CHAT,
+  check?: (text: string) => boolean,
+): Promise<Run> {
   const lat: number[] = [];
   let errors = 0;
   const end = performance.now() + seconds * 1000;
@@ -58,8 +68,12 @@ async function load(url: string, headers: Record<string, string>, concurrency: n
     while (performance.now() < end) {
       const t = performance.now();
       const res = await fetch(url, { method: "POST", headers, body });
-      await res.arrayBuffer();
-      if (res.status !== 200) errors++;
+      if (check) {
+        if (res.status !== 200 || !check(await res.text())) errors++;
+      } else {
+        await res.arrayBuffer();
+        if (res.status !== 200) errors++;
+      }
       lat.push(performance.now() - t);
     }
   };
@@ -78,9 +92,12 @@ const dir = mkdtempSync(join(tmpdir(), "sb-bench-"));
 const adminKey = "sk-sb-bench-admin-key-0123456789";
 const upstream = await startProc(["bench/upstream.ts"]);
 const upstreamUrl = `http://127.0.0.1:${upstream.match[1]}/v1`;
+const streamUpstream = await startProc(["bench/upstream.ts"], { STREAM: "1" });
+const streamUpstreamUrl = `http://127.0.0.1:${streamUpstream.match[1]}/v1`;
 writeFileSync(
   join(dir, "gateway.yaml"),
-  `accounts:\n  - name: bench\n    provider: openai\n    base_url: ${upstreamUrl}\n    auth: { api_key: upstream }\n    models:\n      - { name: gpt-4o-mini, types: [chat] }\n`,
+  `accounts:\n  - name: bench\n    provider: openai\n    base_url: ${upstreamUrl}\n    auth: { api_key: upstream }\n    models:\n      - { name: gpt-4o-mini, types: [chat] }\n` +
+    `  - name: bench-stream\n    provider: openai\n    base_url: ${streamUpstreamUrl}\n    auth: { api_key: upstream }\n    models:\n      - { name: gpt-4o-mini, types: [chat] }\n`,
 );
 const gwPort = 30000 + Math.floor(Math.random() * 20000);
 // the gateway as users run it: the compiled executable when it has been built (npm run build), else the sources
@@ -103,6 +120,7 @@ const gateway = await startProc(
   useBinary ? binary : process.execPath,
 );
 const bare = await startProc(["bench/bare-proxy.ts"], { UPSTREAM: upstreamUrl });
+const bareStream = await startProc(["bench/bare-proxy.ts"], { UPSTREAM: streamUpstreamUrl });
 const ely = await startProc(["bench/elysia-proxy.ts"], { UPSTREAM: upstreamUrl });
 const minimal = await startProc(["bench/minimal-gateway.ts"], { UPSTREAM: upstreamUrl, BENCH_KEY: adminKey });
 const targets = {
@@ -152,6 +170,43 @@ for (const c of LEVELS) {
     rows.push(`| ${name} | ${c} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${cpuPerReq.toFixed(1)} | ${r.errors} |`);
   }
 }
+// the peak of the non-streaming runs (the issue's measure), before the streams add their own
+const peakRssChat = rssMb(gateway.proc.pid, "VmHWM");
+
+// streaming: the same chat completion as an SSE stream of STREAM_EVENTS content chunks, bare proxy vs gateway
+const STREAM_BODY = JSON.stringify({ model: "bench-stream/gpt-4o-mini", stream: true, messages: [{ role: "user", content: "Hello!" }] });
+const streamWhole = (t: string) => t.includes(`tok${STREAM_EVENTS - 1} `) && t.trimEnd().endsWith("data: [DONE]");
+const streamTargets = {
+  "bare proxy": { url: `http://127.0.0.1:${bareStream.match[1]}/v1/chat/completions`, pid: bareStream.proc.pid },
+  gateway: { url: targets.gateway, pid: gateway.proc.pid },
+};
+const STREAM_C = 8;
+for (const t of Object.values(streamTargets)) await load(t.url, headers, STREAM_C, 1, STREAM_BODY, streamWhole);
+const streamRows: string[] = [];
+const streamResults: Record<string, Result> = {};
+{
+  const names = Object.keys(streamTargets) as (keyof typeof streamTargets)[];
+  const runs: Record<string, Run[]> = {};
+  const cpu: Record<string, number> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(k + round) % names.length]!;
+      const t = streamTargets[name];
+      const cpu0 = cpuMicros(t.pid);
+      (runs[name] ??= []).push(await load(t.url, headers, STREAM_C, SECONDS / ROUNDS, STREAM_BODY, streamWhole));
+      cpu[name] = (cpu[name] ?? 0) + cpuMicros(t.pid) - cpu0;
+    }
+  }
+  for (const name of names) {
+    const r = summary(runs[name]!);
+    streamResults[name] = r;
+    const events = r.rps * (STREAM_EVENTS + 4);
+    streamRows.push(
+      `| ${name} | ${STREAM_C} | ${r.rps.toFixed(0)} | ${Math.round(events)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${(cpu[name]! / (r.rps * SECONDS)).toFixed(0)} | ${r.errors} |`,
+    );
+  }
+}
+
 const peakRss = rssMb(gateway.proc.pid, "VmHWM");
 const rss = rssMb(gateway.proc.pid);
 const chunk = await benchAnthropicStream();
@@ -172,7 +227,15 @@ for (const c of LEVELS) {
     `concurrency ${c}: gateway/bare throughput ${((g.rps / b.rps) * 100).toFixed(1)} % (minimal gateway/bare ${((m.rps / b.rps) * 100).toFixed(1)} %), added p50 ${(g.p50 - b.p50).toFixed(3)} ms, added p99 ${(g.p99 - b.p99).toFixed(3)} ms`,
   );
 }
-console.log(`gateway RSS after load ${rss.toFixed(1)} MB, peak ${peakRss.toFixed(1)} MB`);
+console.log(`\nStreams of ${STREAM_EVENTS} content events (+ role, finish, usage, [DONE]), ${STREAM_C} at a time:\n`);
+console.log("| target | concurrency | streams/s | events/s | p50 ms | p99 ms | µs CPU / stream | errors |\n|---|---|---|---|---|---|---|---|");
+console.log(streamRows.join("\n"));
+console.log(
+  `streams: gateway/bare throughput ${((streamResults.gateway!.rps / streamResults["bare proxy"]!.rps) * 100).toFixed(1)} %\n`,
+);
+console.log(
+  `gateway RSS after load ${rss.toFixed(1)} MB, peak ${peakRssChat.toFixed(1)} MB under the non-streaming load, ${peakRss.toFixed(1)} MB with the streams`,
+);
 console.log(
   `for reference, peak RSS: bare proxy ${rssMb(bare.proc.pid, "VmHWM").toFixed(1)} MB, elysia proxy ${rssMb(ely.proc.pid, "VmHWM").toFixed(1)} MB, minimal gateway ${rssMb(minimal.proc.pid, "VmHWM").toFixed(1)} MB`,
 );
@@ -185,7 +248,7 @@ console.log(
   `hot path in-process, µs CPU per request: gateway handler ${hot.gateway.toFixed(2)}, bare forwarding handler ${hot.bare.toFixed(2)}, gateway's own work ${(hot.gateway - hot.bare).toFixed(2)}`,
 );
 
-for (const p of [gateway.proc, bare.proc, ely.proc, minimal.proc, upstream.proc]) p.kill("SIGTERM");
+for (const p of [gateway.proc, bare.proc, bareStream.proc, ely.proc, minimal.proc, upstream.proc, streamUpstream.proc]) p.kill("SIGTERM");
 await gateway.proc.exited;
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);

@@ -2,7 +2,7 @@
  * One upstream HTTP call, with failures mapped to gateway errors that name the account:
  * unreachable → 502, timeout → 504, an upstream error status → the same status with the upstream's message.
  */
-import { EventSourceParserStream, type EventSourceMessage } from "eventsource-parser/stream";
+import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser";
 import { GatewayError } from "../http/errors.ts";
 import type { CallContext } from "./types.ts";
 import { CallSignal, type UpstreamReply } from "./http1.ts";
@@ -80,9 +80,36 @@ export function openAIErrorFields(body: any) {
   return { message, type: e.type, code: e.code != null ? String(e.code) : null, param: e.param ?? null };
 }
 
-/** Upstream SSE bytes → parsed events (never buffers more than one event). */
+/**
+ * Upstream SSE bytes → whatever `onEvent` makes of each event, in one stage: the bytes are decoded and fed to
+ * eventsource-parser in the same transform (a TextDecoderStream, an EventSourceParserStream and a mapping stage
+ * each cost their promise hand-offs per chunk). Like EventSourceParserStream: parse errors are skipped, an event
+ * over the parser's buffer limit ends the stream with an error, an unfinished last event is dropped. Never buffers
+ * more than one event.
+ */
+export function sseTransform<T>(
+  onEvent: (event: EventSourceMessage, out: TransformStreamDefaultController<T>) => void,
+): TransformStream<Uint8Array, T> {
+  const decoder = new TextDecoder();
+  let parser: EventSourceParser;
+  return new TransformStream<Uint8Array, T>({
+    start(controller) {
+      parser = createParser({
+        onEvent: (event) => onEvent(event, controller),
+        onError: (error) => {
+          if (error.type === "max-buffer-size-exceeded") controller.error(error);
+        },
+      });
+    },
+    transform(chunk) {
+      parser.feed(decoder.decode(chunk, { stream: true }));
+    },
+  });
+}
+
+/** Upstream SSE bytes → parsed events. */
 export function sseEvents(body: ReadableStream<Uint8Array>): ReadableStream<EventSourceMessage> {
-  return body.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>).pipeThrough(new EventSourceParserStream());
+  return body.pipeThrough(sseTransform<EventSourceMessage>((event, out) => out.enqueue(event)));
 }
 
 export function joinUrl(base: string, path: string): string {

@@ -3,7 +3,7 @@
  * with the upstream model id and the account's credential; responses come back untouched.
  */
 import { GatewayError } from "../../http/errors.ts";
-import { openAIErrorFields, sseEvents, upstreamError, upstreamFetch } from "../upstream.ts";
+import { openAIErrorFields, sseTransform, upstreamError, upstreamFetch } from "../upstream.ts";
 import type { UpstreamReply } from "../http1.ts";
 import type { CallContext, ChatResult, JsonResult, ProviderAdapter, StreamItem } from "../types.ts";
 import { usageFromJsonText } from "../../usage/normalize.ts";
@@ -20,35 +20,36 @@ async function postJson(ctx: CallContext, profile: OpenAIProfile, path: string, 
   return res;
 }
 
-/** Parsed SSE events of an OpenAI chat stream → StreamItems; `[DONE]` ends it, an `error` payload becomes an error item. */
-export function openAIStreamItems(events: ReadableStream<{ data: string }>, account: string): ReadableStream<StreamItem> {
-  return events.pipeThrough(
-    new TransformStream<{ data: string }, StreamItem>({
-      transform(ev, out) {
-        if (ev.data === "[DONE]") return;
-        let obj: any;
-        try {
-          obj = JSON.parse(ev.data);
-        } catch {
-          out.enqueue({ error: new GatewayError(502, `Account '${account}' sent an unreadable stream event`, { account }) });
-          return;
-        }
-        if (obj && obj.error) {
-          const f: { message?: string; type?: string; code?: string | null } = openAIErrorFields(obj) ?? {};
-          const status = typeof obj.error.status === "number" ? obj.error.status : 502;
-          out.enqueue({
-            error: new GatewayError(status, `Upstream error from account '${account}': ${f.message ?? "stream error"}`, {
-              type: f.type,
-              code: f.code ?? null,
-              account,
-            }),
-          });
-          return;
-        }
-        // Groq reports stream usage under x_groq.usage on older API versions
-        if (obj.usage == null && obj.x_groq?.usage) obj.usage = obj.x_groq.usage;
-        out.enqueue({ chunk: obj });
-      },
+/**
+ * An OpenAI chat stream's SSE bytes → StreamItems, parsed in one stage; `[DONE]` ends it, an `error` payload becomes
+ * an error item.
+ */
+export function openAIStreamItems(body: ReadableStream<Uint8Array>, account: string): ReadableStream<StreamItem> {
+  return body.pipeThrough(
+    sseTransform<StreamItem>((ev, out) => {
+      if (ev.data === "[DONE]") return;
+      let obj: any;
+      try {
+        obj = JSON.parse(ev.data);
+      } catch {
+        out.enqueue({ error: new GatewayError(502, `Account '${account}' sent an unreadable stream event`, { account }) });
+        return;
+      }
+      if (obj && obj.error) {
+        const f: { message?: string; type?: string; code?: string | null } = openAIErrorFields(obj) ?? {};
+        const status = typeof obj.error.status === "number" ? obj.error.status : 502;
+        out.enqueue({
+          error: new GatewayError(status, `Upstream error from account '${account}': ${f.message ?? "stream error"}`, {
+            type: f.type,
+            code: f.code ?? null,
+            account,
+          }),
+        });
+        return;
+      }
+      // Groq reports stream usage under x_groq.usage on older API versions
+      if (obj.usage == null && obj.x_groq?.usage) obj.usage = obj.x_groq.usage;
+      out.enqueue({ chunk: obj });
     }),
   );
 }
@@ -74,7 +75,7 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
         return { stream: false, text, usage: usageFromJsonText(text) };
       }
       if (!res.body) throw new GatewayError(502, `Account '${ctx.target.account.name}' sent an empty stream`);
-      return { stream: true, items: openAIStreamItems(sseEvents(res.body), ctx.target.account.name) };
+      return { stream: true, items: openAIStreamItems(res.body, ctx.target.account.name) };
     },
 
     async embeddings(ctx, body): Promise<JsonResult> {
