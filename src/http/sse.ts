@@ -6,6 +6,7 @@
 import { GatewayError } from "./errors.ts";
 import type { StreamItem } from "../providers/types.ts";
 import { fetchFailure } from "../providers/upstream.ts";
+import { withProvider } from "../usage/normalize.ts";
 
 const enc = new TextEncoder();
 const DONE = enc.encode("data: [DONE]\n\n");
@@ -99,7 +100,20 @@ export function encodeChatStream(
       sawContent = true;
       hooks.onFirstToken();
     }
-    if (!hooks.includeUsage && "usage" in chunk) {
+    const hideUsage = !hooks.includeUsage && "usage" in chunk;
+    let raw = hooks.strict ? undefined : item.raw;
+    if (raw !== undefined && hideUsage) {
+      // OpenAI sends "usage":null in every chunk once usage is asked for: cut it from the text when it stands there
+      // once, as written (a quote inside a JSON string is escaped, so the sequence cannot come from a value)
+      const at = chunk.usage === null ? raw.indexOf(',"usage":null') : -1;
+      raw = at >= 0 && raw.indexOf(',"usage":null', at + 1) < 0 ? raw.slice(0, at) + raw.slice(at + 13) : undefined;
+    }
+    if (raw !== undefined) {
+      // the upstream's own text, `provider` spliced in: no re-serialisation
+      ctrl.enqueue(enc.encode(`data: ${withProvider(raw, hooks.provider)}\n\n`));
+      return true;
+    }
+    if (hideUsage) {
       if (Array.isArray(chunk.choices) && chunk.choices.length === 0) return true; // the usage-only chunk
       delete chunk.usage;
     }

@@ -113,7 +113,12 @@ export interface CallContext {
  * An item of a translated stream: an OpenAI chat.completion.chunk; an error that ends the stream; or usage known so
  * far (OpenAI-shaped, not sent to the client) so that a stream the client cancels is still logged with its tokens.
  */
-export type StreamItem = { chunk: Record<string, any> } | { error: GatewayError } | { usage: Record<string, any> };
+export type StreamItem =
+  /** `raw`: the upstream's own JSON text of `chunk`, when `chunk` is exactly that (sent on with `provider` spliced
+   *  in instead of re-serialised) */
+  | { chunk: Record<string, any>; raw?: string }
+  | { error: GatewayError }
+  | { usage: Record<string, any> };
 
 export type ChatResult =
   | { stream: false; body: Record<string, any> }

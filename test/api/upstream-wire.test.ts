@@ -41,7 +41,10 @@ beforeAll(async () => {
     // one event split across two chunks, the rest one per chunk
     const first = `data: ${JSON.stringify(events[0])}\n\n`;
     s.write(chunk(first.slice(0, 20)) + chunk(first.slice(20)));
-    for (const e of events.slice(1)) s.write(chunk(`data: ${JSON.stringify(e)}\n\n`));
+    for (const e of events.slice(1, 2)) s.write(chunk(`data: ${JSON.stringify(e)}\n\n`));
+    // a field the gateway does not know, and one upstream that names its own provider: both arrive, ours wins
+    s.write(chunk(`data: ${JSON.stringify({ ...events[2], obfuscation: "x1y2" })}\n\n`));
+    s.write(chunk(`data: ${JSON.stringify({ ...events[3], provider: "upstream-own" })}\n\n`));
     s.write(chunk("data: [DONE]\n\n") + "0\r\n\r\n");
   });
   g = await startGateway(`
@@ -89,12 +92,16 @@ describe("gateway ↔ upstream on the wire", () => {
       stream_options: { include_usage: true },
     });
     const got: string[] = [];
+    const all: any[] = [];
     let usage: any;
     for await (const x of stream) {
+      all.push(x);
       if (x.choices[0]?.delta?.content) got.push(x.choices[0].delta.content);
       if (x.usage) usage = x.usage;
     }
     expect(got).toEqual(["Bon", "jour"]);
+    expect(all.every((x) => x.provider === "edge")).toBe(true);
+    expect(all.find((x) => x.choices[0]?.delta?.content === "jour").obfuscation).toBe("x1y2");
     expect(usage.total_tokens).toBe(11);
     expect(upstream.connections).toBe(1);
   });

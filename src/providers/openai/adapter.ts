@@ -48,8 +48,11 @@ export function openAIStreamItems(body: ReadableStream<Uint8Array>, account: str
         return;
       }
       // Groq reports stream usage under x_groq.usage on older API versions
-      if (obj.usage == null && obj.x_groq?.usage) obj.usage = obj.x_groq.usage;
-      out.enqueue({ chunk: obj });
+      if (obj.usage == null && obj.x_groq?.usage) {
+        obj.usage = obj.x_groq.usage;
+        out.enqueue({ chunk: obj });
+      } else if (obj.provider !== undefined) out.enqueue({ chunk: obj }); // ours replaces the upstream's
+      else out.enqueue({ chunk: obj, raw: ev.data });
     }),
   );
 }
