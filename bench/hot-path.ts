@@ -15,6 +15,7 @@ import { applyConfig } from "../src/config/apply.ts";
 import { parseConfig } from "../src/config/load-config.ts";
 import { createKey } from "../src/db/keys-repo.ts";
 import { hotRoutes } from "../src/http/hot-routes.ts";
+import type { UpstreamFetch } from "../src/providers/http1.ts";
 import { COMPLETION } from "./completion.ts";
 
 export interface HotPathResult {
@@ -26,22 +27,19 @@ export interface HotPathResult {
 export async function benchHotPath(requests = 10_000, rounds = 9): Promise<HotPathResult> {
   const upstreamText = JSON.stringify(COMPLETION);
   const upstream = (async () => new Response(upstreamText, { headers: { "content-type": "application/json" } })) as unknown as typeof fetch;
-  // the gateway's upstream client answers a whole JSON body as a decoded string (providers/http1.ts); its stand-in
-  // here does the same and, like it, takes the call's CallSignal as it is
-  const pooled = Object.assign(
-    async () => ({
-      status: 200,
-      ok: true,
-      get headers() {
-        return new Headers({ "content-type": "application/json" });
-      },
-      body: null,
-      text: async () => upstreamText,
-      json: async () => JSON.parse(upstreamText),
-      arrayBuffer: async () => new TextEncoder().encode(upstreamText).buffer,
-    }),
-    { acceptsCallSignal: true as const },
-  );
+  // the gateway's upstream client answers a whole JSON body as a decoded string (providers/http1.ts); so does its
+  // stand-in here
+  const pooled: UpstreamFetch = async () => ({
+    status: 200,
+    ok: true,
+    get headers() {
+      return new Headers({ "content-type": "application/json" });
+    },
+    body: null,
+    text: async () => upstreamText,
+    json: async () => JSON.parse(upstreamText),
+    arrayBuffer: async () => new TextEncoder().encode(upstreamText).buffer,
+  });
   const dataDir = mkdtempSync(join(tmpdir(), "sb-hot-"));
   const gw = openGateway({ dataDir, fetch: pooled });
   try {

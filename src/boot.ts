@@ -10,7 +10,7 @@ import { openStore } from "./db/client.ts";
 import { createKey, findKeyByHash, hasAdminKey } from "./db/keys-repo.ts";
 import { hashKey } from "./core/secrets.ts";
 import { LogWriter } from "./usage/log-writer.ts";
-import { pooledFetch, type UpstreamFetch } from "./providers/http1.ts";
+import { fetchClient, pooledFetch, type UpstreamFetch } from "./providers/http1.ts";
 
 export interface OpenOptions {
   dataDir: string;
@@ -25,7 +25,7 @@ export interface OpenOptions {
  */
 function upstreamClient(): UpstreamFetch {
   const choice = process.env.SWITCHBOARD_UPSTREAM_CLIENT ?? "pool";
-  if (choice === "fetch") return fetch;
+  if (choice === "fetch") return fetchClient();
   if (choice !== "pool") throw new Error(`SWITCHBOARD_UPSTREAM_CLIENT must be 'pool' or 'fetch', not '${choice}'`);
   return pooledFetch();
 }

@@ -1,7 +1,7 @@
 /** POST /chat/completions — non-stream and stream, any provider, usage logged. */
 import { t } from "elysia";
 import type { Principal } from "../core/access.ts";
-import { inference, jsonResponseHeaders, responseHeaders } from "../core/dispatch.ts";
+import { inference, JSON_HEADERS, responseHeaders, type HeaderPairs } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { encodeChatStream, readUntilContent, stripNonOpenAI } from "../http/sse.ts";
 import { adapterFor } from "../providers/registry.ts";
@@ -20,12 +20,12 @@ export const ChatBody = t.Object(
   open,
 );
 
-export const SSE_HEADERS = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache",
-  connection: "keep-alive",
-  "x-accel-buffering": "no",
-};
+export const SSE_HEADERS: HeaderPairs = [
+  ["content-type", "text/event-stream; charset=utf-8"],
+  ["cache-control", "no-cache"],
+  ["connection", "keep-alive"],
+  ["x-accel-buffering", "no"],
+];
 
 export function chatCompletions(gw: Gateway, p: Principal, body: Record<string, any>, request: Request): Promise<Response> {
   return inference(gw, p, request, "chat/completions", "chat", body.model, async (target, ctx, log) => {
@@ -43,7 +43,7 @@ export function chatCompletions(gw: Gateway, p: Principal, body: Record<string, 
         text = JSON.stringify(result.body);
         log.finish(200, result.body.usage);
       }
-      return new Response(text, { headers: jsonResponseHeaders(target, log.id) });
+      return new Response(text, { headers: responseHeaders(target, log.id, JSON_HEADERS) });
     }
     log.stream = true;
     const reader = result.items.getReader();

@@ -37,7 +37,7 @@ export async function passthrough(gw: Gateway, p: Principal, request: Request, p
       path,
     );
     log.finish(res.status, null, res.ok ? null : `upstream status ${res.status}`, account.name);
-    for (const [k, v] of Object.entries(responseHeaders(undefined, log.id))) res.headers.set(k, v);
+    for (const [k, v] of responseHeaders(undefined, log.id)) res.headers.set(k, v);
     return res;
   } catch (e) {
     const err = toGatewayError(e);

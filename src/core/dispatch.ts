@@ -78,23 +78,19 @@ export function callContext(gw: Gateway, target: Target, request: Request, log: 
   return { target, signal, touch, fetch: gw.fetch, notes: log.notes, requestId: log.id };
 }
 
-/** The headers every inference answer carries, plus the given ones (content type, SSE headers). */
-export function responseHeaders(target: Target | undefined, requestId: string, extra?: Record<string, string>): Record<string, string> {
-  const h: Record<string, string> = { ...extra, "x-request-id": requestId };
-  if (target) h["x-tfy-resolved-model"] = target.id;
+export type HeaderPairs = [string, string][];
+
+/**
+ * The headers every inference answer carries, after the given ones (content type, SSE headers). As pairs: Response
+ * builds its headers from pairs ~0.4 µs faster than from an object.
+ */
+export function responseHeaders(target: Target | undefined, requestId: string, extra: HeaderPairs = []): HeaderPairs {
+  const h: HeaderPairs = [...extra, ["x-request-id", requestId]];
+  if (target) h.push(["x-tfy-resolved-model", target.id]);
   return h;
 }
 
-export const JSON_HEADERS = { "content-type": "application/json" };
-
-/** responseHeaders(target, requestId, JSON_HEADERS) as header pairs, which Response takes ~0.4 µs faster. */
-export function jsonResponseHeaders(target: Target, requestId: string): [string, string][] {
-  return [
-    ["content-type", "application/json"],
-    ["x-request-id", requestId],
-    ["x-tfy-resolved-model", target.id],
-  ];
-}
+export const JSON_HEADERS: HeaderPairs = [["content-type", "application/json"]];
 
 export function toGatewayError(e: unknown): GatewayError {
   if (e instanceof GatewayError) return e;

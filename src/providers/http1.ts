@@ -25,6 +25,7 @@ export interface UpstreamReply {
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
+/** `init.signal` may be a CallSignal (see `fetchClient` for Bun's fetch). */
 export type UpstreamFetch = (url: string, init: RequestInit) => Promise<UpstreamReply>;
 
 /** What the pool needs of a signal: an AbortSignal, or the cheaper CallSignal. */
@@ -72,10 +73,12 @@ export class CallSignal {
   }
 }
 
-/** `init.signal` as fetch needs it (a CallSignal is swapped for its AbortSignal). */
-export function fetchInit(init: RequestInit): RequestInit {
-  const s = init.signal as unknown;
-  return s instanceof CallSignal ? { ...init, signal: s.signal } : init;
+/** A `fetch` as an UpstreamFetch: a CallSignal in `init.signal` is swapped for its AbortSignal. */
+export function fetchClient(f: typeof fetch = fetch): UpstreamFetch {
+  return (url, init) => {
+    const s = init.signal as unknown;
+    return f(url, s instanceof CallSignal ? { ...init, signal: s.signal } : init);
+  };
 }
 
 /** Answers with a known length up to this size are read whole before the reply is handed over. */
@@ -115,7 +118,6 @@ export interface Endpoint {
 }
 
 interface OriginPool {
-  key: string;
   hostname: string;
   port: number;
   tls: boolean;
@@ -169,7 +171,6 @@ export class PooledReply implements UpstreamReply {
 
   constructor(
     readonly status: number,
-    readonly statusText: string,
     /** the header lines, parsed into `headers` when first asked for */
     private readonly rawHeaders: string,
     readonly encoding: string | null,
@@ -378,11 +379,6 @@ export class Http1Pool {
     return n;
   }
 
-  /** Closes every idle connection. */
-  close() {
-    for (const p of this.#pools.values()) for (const c of p.idle.splice(0)) destroy(c);
-  }
-
   /** Where a URL goes: its origin's pool and its request target; parsed once per distinct URL. */
   endpoint(url: string | URL): Endpoint {
     const u = typeof url === "string" ? new URL(url) : url;
@@ -429,7 +425,7 @@ export class Http1Pool {
       const tls = url.protocol === "https:";
       let hostname = url.hostname;
       if (hostname.startsWith("[")) hostname = hostname.slice(1, -1);
-      p = { key, hostname, port: url.port ? Number(url.port) : tls ? 443 : 80, tls, idle: [] };
+      p = { hostname, port: url.port ? Number(url.port) : tls ? 443 : 80, tls, idle: [] };
       this.#pools.set(key, p);
     }
     return p;
@@ -659,7 +655,6 @@ export class Http1Pool {
     const status = c0 * 100 + c1 * 10 + c2;
     if (status >= 100 && status < 200 && status !== 101) return true; // 100 Continue, 103 Early Hints: skipped
     const eol = head.indexOf("\r\n");
-    const statusText = head.length > 13 ? head.slice(13, eol < 0 ? head.length : eol) : "";
     ex.keepAlive = head.charCodeAt(7) === 49; // HTTP/1.1
     let length = -1;
     let chunked = false;
@@ -707,7 +702,7 @@ export class Http1Pool {
       this.#failExchange(conn, ex, networkError("ERR_CONTENT_ENCODING", `upstream used an unsupported content-encoding '${encoding}'`), true);
       return false;
     }
-    const reply = new PooledReply(status, statusText, eol < 0 ? "" : head.slice(eol + 2), encoding, ex.framing !== 0 || (!bodyless && length === 0), conn);
+    const reply = new PooledReply(status, eol < 0 ? "" : head.slice(eol + 2), encoding, ex.framing !== 0 || (!bodyless && length === 0), conn);
     ex.reply = reply;
     // a body of known, modest length is read whole first; anything else is handed over as it streams
     if (ex.framing !== 1 || ex.remaining > BUFFER_LIMIT) this.#settle(ex);
@@ -851,25 +846,24 @@ function proxyConfigured(): boolean {
  * A `fetch`-shaped function on a pool: string/byte bodies to http(s) URLs go through the pool; anything else
  * (streamed or form bodies, other schemes, an HTTP proxy in the environment) through `fallback`.
  */
-export function pooledFetch(pool: Http1Pool = new Http1Pool(), fallback: typeof fetch = fetch): UpstreamFetch {
+export function pooledFetch(pool: Http1Pool = new Http1Pool(), fallbackFetch: typeof fetch = fetch): UpstreamFetch {
+  const fallback = fetchClient(fallbackFetch);
   const viaProxy = proxyConfigured();
   // upstream URLs repeat (an account's base URL + an endpoint path): parsed once
   const endpoints = new Map<string, Endpoint>();
-  const call: UpstreamFetch & { acceptsCallSignal?: true } = (url, init) => {
+  return (url, init) => {
     const body = init.body;
-    if (viaProxy || (body != null && typeof body !== "string" && !(body instanceof Uint8Array))) return fallback(url, fetchInit(init));
+    if (viaProxy || (body != null && typeof body !== "string" && !(body instanceof Uint8Array))) return fallback(url, init);
     let to = endpoints.get(url);
     if (to === undefined) {
       try {
         to = pool.endpoint(url);
       } catch {
-        return fallback(url, fetchInit(init));
+        return fallback(url, init);
       }
       if (endpoints.size >= 1024) endpoints.clear();
       endpoints.set(url, to);
     }
     return pool.request(to, (init.method ?? "GET").toUpperCase(), init.headers, (body as string | Uint8Array | null | undefined) ?? null, init.signal as AbortLike | null | undefined);
   };
-  call.acceptsCallSignal = true;
-  return call;
 }

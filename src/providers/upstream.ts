@@ -5,15 +5,11 @@
 import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser";
 import { GatewayError } from "../http/errors.ts";
 import type { CallContext } from "./types.ts";
-import { CallSignal, type UpstreamReply } from "./http1.ts";
+import type { UpstreamReply } from "./http1.ts";
 
-/**
- * `init` is the caller's own fresh object: the call's signal and redirect policy are set on it. The pooled client
- * takes the call's CallSignal as it is; any other fetch gets a real AbortSignal.
- */
+/** `init` is the caller's own fresh object: the call's signal and redirect policy are set on it. */
 export async function upstreamFetch(ctx: CallContext, url: string, init: RequestInit): Promise<UpstreamReply> {
-  const s = ctx.signal;
-  init.signal = s instanceof CallSignal && !(ctx.fetch as { acceptsCallSignal?: true }).acceptsCallSignal ? s.signal : (s as AbortSignal);
+  init.signal = ctx.signal as AbortSignal; // or a CallSignal, which every UpstreamFetch takes
   init.redirect = "manual";
   try {
     return await ctx.fetch(url, init);

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
-import { CallSignal, Http1Pool, pooledFetch } from "../../src/providers/http1.ts";
+import { CallSignal, fetchClient, Http1Pool, pooledFetch } from "../../src/providers/http1.ts";
 import { upstreamFetch } from "../../src/providers/upstream.ts";
 import type { CallContext } from "../../src/providers/types.ts";
 import { rawServer, type Reply } from "../mocks/raw-http.ts";
@@ -230,9 +230,9 @@ describe("http1 pool: failures", () => {
     expect(pool.idleCount()).toBe(0);
   });
 
-  test("a CallSignal aborts the pool's call; fetch gets a real AbortSignal that follows it (timeout → 504)", async () => {
+  test("a CallSignal aborts the pool's call; fetchClient hands fetch a real AbortSignal that follows it (timeout → 504)", async () => {
     const s = server(() => {}); // never answers
-    for (const f of [pooledFetch(new Http1Pool()), fetch]) {
+    for (const f of [pooledFetch(new Http1Pool()), fetchClient(fetch)]) {
       const signal = new CallSignal();
       const ctx = { target: { account: { name: "slow" } }, signal, fetch: f, notes: [], requestId: "t" } as unknown as CallContext;
       const p = upstreamFetch(ctx, `${s.url}/x`, { method: "POST", body: "{}" });

@@ -31,38 +31,40 @@ export const OPENAI_PROFILES: Record<string, OpenAIProfile> = {
   "azure-openai": { authHeaders: (a): Record<string, string> => (a.api_key ? { "api-key": a.api_key } : {}), streamUsage: true },
 };
 
-const baseUrls = new WeakMap<AccountRecord, string>();
-
-export function baseUrlOf(account: AccountRecord, profile: OpenAIProfile): string {
-  let url = baseUrls.get(account);
-  if (url === undefined) {
-    const base = account.baseUrl ?? profile.defaultBaseUrl;
-    if (!base) throw new GatewayError(500, `Account '${account.name}' has no base_url`, { code: "account_misconfigured" });
-    baseUrls.set(account, (url = base.replace(/\/+$/, "")));
-  }
-  return url;
+/** What the adapter needs of an account on every call, worked out once per account record. */
+interface Prepared {
+  /** base URL without trailing slashes; null when the account has none and its kind no default */
+  baseUrl: string | null;
+  /** the account's extra headers and credential headers */
+  headers: Record<string, string>;
+  /** the same plus `content-type: application/json` */
+  jsonHeaders: Record<string, string>;
 }
 
 /** Per account record (a new record replaces the old one on every registry reload, so this never goes stale). */
-const headerCache = new WeakMap<AccountRecord, Record<string, string>>();
+const prepared = new WeakMap<AccountRecord, Prepared>();
 
-/** The account's extra headers and credential headers, plus content-type: built once per account record. */
-/** upstreamHeaders plus `content-type: application/json`, made once per account record. */
-const jsonHeaderCache = new WeakMap<AccountRecord, Record<string, string>>();
-export function jsonUpstreamHeaders(account: AccountRecord, profile: OpenAIProfile): Record<string, string> {
-  let h = jsonHeaderCache.get(account);
-  if (!h) {
-    h = { ...upstreamHeaders(account, profile), "content-type": "application/json" };
-    jsonHeaderCache.set(account, h);
+function prepare(account: AccountRecord, profile: OpenAIProfile): Prepared {
+  let p = prepared.get(account);
+  if (p === undefined) {
+    const base = account.baseUrl ?? profile.defaultBaseUrl;
+    const headers = { ...account.settings.headers, ...profile.authHeaders(account.auth) };
+    p = { baseUrl: base ? base.replace(/\/+$/, "") : null, headers, jsonHeaders: { ...headers, "content-type": "application/json" } };
+    prepared.set(account, p);
   }
-  return h;
+  return p;
+}
+
+export function baseUrlOf(account: AccountRecord, profile: OpenAIProfile): string {
+  const url = prepare(account, profile).baseUrl;
+  if (url === null) throw new GatewayError(500, `Account '${account.name}' has no base_url`, { code: "account_misconfigured" });
+  return url;
 }
 
 export function upstreamHeaders(account: AccountRecord, profile: OpenAIProfile): Record<string, string> {
-  let h = headerCache.get(account);
-  if (!h) {
-    h = { ...account.settings.headers, ...profile.authHeaders(account.auth) };
-    headerCache.set(account, h);
-  }
-  return h;
+  return prepare(account, profile).headers;
+}
+
+export function jsonUpstreamHeaders(account: AccountRecord, profile: OpenAIProfile): Record<string, string> {
+  return prepare(account, profile).jsonHeaders;
 }
