@@ -109,7 +109,7 @@ if (useBinary) {
     Math.max(...readdirSync(d, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(d, e.name)) : statSync(join(d, e.name)).mtimeMs)));
   if (statSync(binary).mtimeMs < newest(join(root, "src"))) {
     console.log("dist/switchboard is older than src/: rebuilding (npm run build)");
-    const b = Bun.spawnSync([process.execPath, "build", "src/main.ts", "--compile", "--minify", "--bytecode", "--outfile", binary], { cwd: root, stdout: "inherit", stderr: "inherit" });
+    const b = Bun.spawnSync([process.execPath, "run", "build"], { cwd: root, stdout: "inherit", stderr: "inherit" });
     if (b.exitCode !== 0) throw new Error("build failed");
   }
 }
@@ -123,21 +123,19 @@ const bare = await startProc(["bench/bare-proxy.ts"], { UPSTREAM: upstreamUrl })
 const bareStream = await startProc(["bench/bare-proxy.ts"], { UPSTREAM: streamUpstreamUrl });
 const ely = await startProc(["bench/elysia-proxy.ts"], { UPSTREAM: upstreamUrl });
 const minimal = await startProc(["bench/minimal-gateway.ts"], { UPSTREAM: upstreamUrl, BENCH_KEY: adminKey });
-const targets = {
-  upstream: `${upstreamUrl}/chat/completions`,
-  "bare proxy": `http://127.0.0.1:${bare.match[1]}/v1/chat/completions`,
-  "elysia proxy": `http://127.0.0.1:${ely.match[1]}/v1/chat/completions`,
-  "minimal gateway": `http://127.0.0.1:${minimal.match[1]}/v1/chat/completions`,
-  gateway: `http://127.0.0.1:${gwPort}/v1/chat/completions`,
+interface Target {
+  url: string;
+  pid: number;
+}
+const chat = (port: string | number) => `http://127.0.0.1:${port}/v1/chat/completions`;
+const targets: Record<string, Target> = {
+  upstream: { url: `${upstreamUrl}/chat/completions`, pid: upstream.proc.pid },
+  "bare proxy": { url: chat(bare.match[1]!), pid: bare.proc.pid },
+  "elysia proxy": { url: chat(ely.match[1]!), pid: ely.proc.pid },
+  "minimal gateway": { url: chat(minimal.match[1]!), pid: minimal.proc.pid },
+  gateway: { url: chat(gwPort), pid: gateway.proc.pid },
 };
 const headers = { "content-type": "application/json", authorization: `Bearer ${adminKey}` };
-const pids: Record<string, number> = {
-  upstream: upstream.proc.pid,
-  "bare proxy": bare.proc.pid,
-  "elysia proxy": ely.proc.pid,
-  "minimal gateway": minimal.proc.pid,
-  gateway: gateway.proc.pid,
-};
 
 /** CPU time (user + system) a process has used, in µs: steadier than req/s on a machine the load shares. */
 function cpuMicros(pid: number): number {
@@ -145,29 +143,40 @@ function cpuMicros(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * (1e6 / 100); // clock ticks at USER_HZ = 100
 }
 
+/**
+ * SECONDS of load for each target in ROUNDS turns, the targets taking turns (starting one further each round);
+ * the summary per target and its CPU per request.
+ */
+async function takeTurns(all: Record<string, Target>, run: (url: string, seconds: number) => Promise<Run>) {
+  const names = Object.keys(all);
+  const runs: Record<string, Run[]> = {};
+  const cpu: Record<string, number> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(k + round) % names.length]!;
+      const cpu0 = cpuMicros(all[name]!.pid);
+      (runs[name] ??= []).push(await run(all[name]!.url, SECONDS / ROUNDS));
+      cpu[name] = (cpu[name] ?? 0) + cpuMicros(all[name]!.pid) - cpu0;
+    }
+  }
+  const out: Record<string, Result & { cpuPerReq: number }> = {};
+  for (const name of names) {
+    const r = summary(runs[name]!);
+    out[name] = { ...r, cpuPerReq: cpu[name]! / (r.rps * SECONDS) };
+  }
+  return out;
+}
+
 // warm up every target (JIT, connection pools)
-for (const url of Object.values(targets)) await load(url, headers, 8, 1);
+for (const t of Object.values(targets)) await load(t.url, headers, 8, 1);
 
 const rows: string[] = [];
 const results: Record<string, Record<number, Result>> = {};
 for (const c of LEVELS) {
-  const names = Object.keys(targets) as (keyof typeof targets)[];
-  const runs: Record<string, Run[]> = {};
-  const cpu: Record<string, number> = {};
-  for (let round = 0; round < ROUNDS; round++) {
-    // the targets take turns, starting one further each round
-    for (let k = 0; k < names.length; k++) {
-      const name = names[(k + round) % names.length]!;
-      const cpu0 = cpuMicros(pids[name]!);
-      (runs[name] ??= []).push(await load(targets[name], headers, c, SECONDS / ROUNDS));
-      cpu[name] = (cpu[name] ?? 0) + cpuMicros(pids[name]!) - cpu0;
-    }
-  }
-  for (const name of names) {
-    const r = summary(runs[name]!);
-    const cpuPerReq = cpu[name]! / (r.rps * SECONDS);
+  const level = await takeTurns(targets, (url, seconds) => load(url, headers, c, seconds));
+  for (const [name, r] of Object.entries(level)) {
     (results[name] ??= {})[c] = r;
-    rows.push(`| ${name} | ${c} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${cpuPerReq.toFixed(1)} | ${r.errors} |`);
+    rows.push(`| ${name} | ${c} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.cpuPerReq.toFixed(1)} | ${r.errors} |`);
   }
 }
 // the peak of the non-streaming runs (the issue's measure), before the streams add their own
@@ -176,36 +185,17 @@ const peakRssChat = rssMb(gateway.proc.pid, "VmHWM");
 // streaming: the same chat completion as an SSE stream of STREAM_EVENTS content chunks, bare proxy vs gateway
 const STREAM_BODY = JSON.stringify({ model: "bench-stream/gpt-4o-mini", stream: true, messages: [{ role: "user", content: "Hello!" }] });
 const streamWhole = (t: string) => t.includes(`tok${STREAM_EVENTS - 1} `) && t.trimEnd().endsWith("data: [DONE]");
-const streamTargets = {
-  "bare proxy": { url: `http://127.0.0.1:${bareStream.match[1]}/v1/chat/completions`, pid: bareStream.proc.pid },
-  gateway: { url: targets.gateway, pid: gateway.proc.pid },
+const streamTargets: Record<string, Target> = {
+  "bare proxy": { url: chat(bareStream.match[1]!), pid: bareStream.proc.pid },
+  gateway: targets.gateway!,
 };
 const STREAM_C = 8;
 for (const t of Object.values(streamTargets)) await load(t.url, headers, STREAM_C, 1, STREAM_BODY, streamWhole);
-const streamRows: string[] = [];
-const streamResults: Record<string, Result> = {};
-{
-  const names = Object.keys(streamTargets) as (keyof typeof streamTargets)[];
-  const runs: Record<string, Run[]> = {};
-  const cpu: Record<string, number> = {};
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let k = 0; k < names.length; k++) {
-      const name = names[(k + round) % names.length]!;
-      const t = streamTargets[name];
-      const cpu0 = cpuMicros(t.pid);
-      (runs[name] ??= []).push(await load(t.url, headers, STREAM_C, SECONDS / ROUNDS, STREAM_BODY, streamWhole));
-      cpu[name] = (cpu[name] ?? 0) + cpuMicros(t.pid) - cpu0;
-    }
-  }
-  for (const name of names) {
-    const r = summary(runs[name]!);
-    streamResults[name] = r;
-    const events = r.rps * (STREAM_EVENTS + 4);
-    streamRows.push(
-      `| ${name} | ${STREAM_C} | ${r.rps.toFixed(0)} | ${Math.round(events)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${(cpu[name]! / (r.rps * SECONDS)).toFixed(0)} | ${r.errors} |`,
-    );
-  }
-}
+const streamResults = await takeTurns(streamTargets, (url, seconds) => load(url, headers, STREAM_C, seconds, STREAM_BODY, streamWhole));
+const streamRows = Object.entries(streamResults).map(
+  ([name, r]) =>
+    `| ${name} | ${STREAM_C} | ${r.rps.toFixed(0)} | ${Math.round(r.rps * (STREAM_EVENTS + 4))} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.cpuPerReq.toFixed(0)} | ${r.errors} |`,
+);
 
 const peakRss = rssMb(gateway.proc.pid, "VmHWM");
 const rss = rssMb(gateway.proc.pid);
