@@ -104,8 +104,9 @@ describe("http1 pool: requests and framing", () => {
   });
 
   test("error statuses are answers, not failures", async () => {
+    const body = '{"error":{"message":"slow"}}';
     const s = server((_req, sock) =>
-      sock.write(`HTTP/1.1 429 Too Many Requests\r\nretry-after: 7\r\ncontent-length: 27\r\n\r\n{"error":{"message":"slow"}}`.replace("27", "28")),
+      sock.write(`HTTP/1.1 429 Too Many Requests\r\nretry-after: 7\r\ncontent-length: ${body.length}\r\n\r\n${body}`),
     );
     const r = await pooledFetch(new Http1Pool())(`${s.url}/x`, { method: "POST", body: "{}" });
     expect(r.status).toBe(429);
