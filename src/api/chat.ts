@@ -1,7 +1,7 @@
 /** POST /chat/completions — non-stream and stream, any provider, usage logged. */
 import { t } from "elysia";
 import type { Principal } from "../core/access.ts";
-import { inference, JSON_HEADERS, responseHeaders, type HeaderPairs } from "../core/dispatch.ts";
+import { failed, JSON_HEADERS, responseHeaders, startInference, type HeaderPairs } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { encodeChatStream, readUntilContent, stripNonOpenAI } from "../http/sse.ts";
 import { adapterFor } from "../providers/registry.ts";
@@ -27,16 +27,20 @@ export const SSE_HEADERS: HeaderPairs = [
   ["x-accel-buffering", "no"],
 ];
 
-export function chatCompletions(gw: Gateway, p: Principal, body: Record<string, any>, request: Request): Promise<Response> {
-  return inference(gw, p, request, "chat/completions", "chat", body.model, async (target, ctx, log) => {
-    const result = await adapterFor(target.account.provider, target.account.name).chat(ctx, body);
+export async function chatCompletions(gw: Gateway, p: Principal, body: Record<string, any>, request: Request): Promise<Response> {
+  const call = startInference(gw, p, request, "chat/completions", "chat", body.model);
+  const { target, log } = call;
+  try {
+    // read before the adapter runs: it may change the body it is given (the upstream model id, stream options)
+    const includeUsage = body.stream_options?.include_usage === true;
     const strict = request.headers.get("x-tfy-strict-openai") === "true";
+    const result = await adapterFor(target.account.provider, target.account.name).chat(call, body);
     if (!result.stream) {
       let text: string;
       if ("text" in result) {
         // an OpenAI-compatible upstream's body is OpenAI's shape already
         text = strict ? result.text : withProvider(result.text, target.account.name);
-        log.finish(200, result.usage);
+        log.finishWithUsage(200, result.usage);
       } else {
         if (strict) stripNonOpenAI(result.body, "message");
         else result.body.provider = target.account.name;
@@ -48,16 +52,18 @@ export function chatCompletions(gw: Gateway, p: Principal, body: Record<string, 
     log.stream = true;
     const reader = result.items.getReader();
     const head = await readUntilContent(reader);
-    ctx.touch?.();
+    call.touch();
     const stream = encodeChatStream(reader, head, {
-      includeUsage: body.stream_options?.include_usage === true,
+      includeUsage,
       provider: target.account.name,
       strict,
       heartbeatMs: gw.settings.heartbeatMs,
       onFirstToken: () => log.firstToken(),
-      onProgress: ctx.touch,
+      onProgress: () => call.touch(),
       onEnd: (usage, err) => log.finish(err ? err.status : 200, usage, err?.message),
     });
     return new Response(stream, { headers: responseHeaders(target, log.id, SSE_HEADERS) });
-  });
+  } catch (e) {
+    throw failed(log, e);
+  }
 }

@@ -1,7 +1,7 @@
 /** POST /embeddings. */
 import { t } from "elysia";
 import type { Principal } from "../core/access.ts";
-import { inference, JSON_HEADERS, responseHeaders } from "../core/dispatch.ts";
+import { failed, JSON_HEADERS, responseHeaders, startInference } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { GatewayError } from "../http/errors.ts";
 import { adapterFor } from "../providers/registry.ts";
@@ -14,18 +14,22 @@ export const EmbeddingsBody = t.Object(
   { additionalProperties: true },
 );
 
-export function embeddings(gw: Gateway, p: Principal, body: Record<string, any>, request: Request): Promise<Response> {
-  return inference(gw, p, request, "embeddings", "embedding", body.model, async (target, ctx, log) => {
+export async function embeddings(gw: Gateway, p: Principal, body: Record<string, any>, request: Request): Promise<Response> {
+  const call = startInference(gw, p, request, "embeddings", "embedding", body.model);
+  const { target, log } = call;
+  try {
     const adapter = adapterFor(target.account.provider, target.account.name);
     if (!adapter.embeddings) {
       throw new GatewayError(400, `embedding is not supported for the model ${target.id}`, { param: "model" });
     }
-    const res = await adapter.embeddings(ctx, body);
+    const res = await adapter.embeddings(call, body);
     res.body.provider = target.account.name;
     log.finish(res.status, res.body.usage);
     return new Response(JSON.stringify(res.body), {
       status: res.status,
       headers: responseHeaders(target, log.id, JSON_HEADERS),
     });
-  });
+  } catch (e) {
+    throw failed(log, e);
+  }
 }

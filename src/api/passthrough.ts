@@ -30,7 +30,7 @@ export async function passthrough(gw: Gateway, p: Principal, request: Request, p
     }
     const model: ModelRecord = { account: account.name, name: "*", modelId: "*", types: [] };
     const target = { account, model, id: `${account.name}/*` };
-    const { signal } = upstreamSignal(requestTimeoutMs(gw, request.headers), log);
+    const signal = upstreamSignal(requestTimeoutMs(gw, request.headers), log);
     const res = await adapter.proxy(
       { target, signal, fetch: gw.fetch, notes: log.notes, requestId: log.id },
       request,

@@ -3,7 +3,7 @@ import { badRequest, GatewayError } from "../http/errors.ts";
 import { parseMetadataHeader } from "../http/metadata.ts";
 import type { CallContext, ModelType, Target } from "../providers/types.ts";
 import { RequestLog } from "../usage/request-log.ts";
-import { CallSignal } from "../providers/http1.ts";
+import { CallSignal, type UpstreamFetch } from "../providers/http1.ts";
 import type { Principal } from "./access.ts";
 import type { Gateway } from "./gateway.ts";
 import { resolveTarget } from "./resolve.ts";
@@ -16,46 +16,48 @@ export function requestTimeoutMs(gw: Gateway, headers: Headers): number {
   return n;
 }
 
-export interface UpstreamSignal {
-  signal: CallSignal;
-  /** the upstream made progress: the timeout counts again from now */
-  touch(): void;
-}
-
 /**
- * The upstream call aborts (a CallSignal) when the upstream makes no progress for the timeout: no answer (or no first
- * token) within it, or a stream that goes quiet for that long. A long stream that keeps sending is never cut.
+ * A call's timeout and cancellation: a CallSignal that also carries the call's no-progress deadline.
+ *
+ * The upstream call aborts when the upstream makes no progress for the timeout: no answer (or no first token) within
+ * it, or a stream that goes quiet for that long. A long stream that keeps sending is never cut.
  *
  * Calls in flight sit in one set swept by one shared timer every SWEEP_MS (a deadline fires up to that much late),
  * instead of a timer per call; the sweeper stops when nothing is in flight. A call leaves the set when its log entry
- * is finished.
+ * is finished. One object per call (signal, deadline and finish hook in one): the hot path allocates as little as
+ * it can, since every byte it allocates is paid again by the garbage collector.
  *
  * A client that goes away cancels its response stream, which cancels the upstream body (streams and pass-through).
  * A non-streaming upstream call is not aborted when its client disconnects: listening on `request.signal` cost
  * ~10 µs CPU per request on the loopback bench (of ~80), and the provider bills a started generation either way.
  */
-export function upstreamSignal(timeoutMs: number, log: RequestLog): UpstreamSignal {
-  const call = new Deadline(timeoutMs);
+export class UpstreamDeadline extends CallSignal {
+  deadline: number;
+  constructor(readonly timeoutMs: number) {
+    super();
+    this.deadline = performance.now() + timeoutMs;
+  }
+  /** the upstream made progress: the timeout counts again from now */
+  touch() {
+    this.deadline = performance.now() + this.timeoutMs;
+  }
+  /** the request is over (its log entry finished): no longer swept */
+  finished() {
+    inFlight.delete(this);
+  }
+}
+
+export function upstreamSignal(timeoutMs: number, log: RequestLog): UpstreamDeadline {
+  const call = new UpstreamDeadline(timeoutMs);
   inFlight.add(call);
   sweeper ??= setInterval(sweep, SWEEP_MS);
-  log.onFinish(() => inFlight.delete(call));
+  log.onFinish(call);
   return call;
 }
 
 const SWEEP_MS = 20;
 
-class Deadline implements UpstreamSignal {
-  readonly signal = new CallSignal();
-  deadline: number;
-  constructor(readonly timeoutMs: number) {
-    this.deadline = performance.now() + timeoutMs;
-  }
-  touch = () => {
-    this.deadline = performance.now() + this.timeoutMs;
-  };
-}
-
-const inFlight = new Set<Deadline>();
+const inFlight = new Set<UpstreamDeadline>();
 let sweeper: ReturnType<typeof setInterval> | undefined;
 
 function sweep() {
@@ -68,25 +70,50 @@ function sweep() {
   for (const call of inFlight) {
     if (now >= call.deadline) {
       inFlight.delete(call);
-      call.signal.abort(new DOMException("upstream timeout", "TimeoutError"));
+      call.abort(new DOMException("upstream timeout", "TimeoutError"));
     }
   }
 }
 
-export function callContext(gw: Gateway, target: Target, request: Request, log: RequestLog): CallContext {
-  const { signal, touch } = upstreamSignal(requestTimeoutMs(gw, request.headers), log);
-  return { target, signal, touch, fetch: gw.fetch, notes: log.notes, requestId: log.id };
+/**
+ * One inference request under way: the context its adapter call gets (target, signal, upstream client, notes,
+ * request id) and its log entry. `touch` is a method of the context (call it as `ctx.touch?.()`).
+ */
+export class InferenceCall implements CallContext {
+  readonly fetch: UpstreamFetch;
+  readonly notes: string[];
+  readonly requestId: string;
+  constructor(
+    readonly target: Target,
+    readonly signal: UpstreamDeadline,
+    gw: Gateway,
+    readonly log: RequestLog,
+  ) {
+    this.fetch = gw.fetch;
+    this.notes = log.notes;
+    this.requestId = log.id;
+  }
+  touch() {
+    this.signal.touch();
+  }
 }
 
 export type HeaderPairs = [string, string][];
+
+/** x-tfy-resolved-model per target (targets are cached by resolveTarget, so this pair is made once per model) */
+const resolvedHeader = new WeakMap<Target, [string, string]>();
 
 /**
  * The headers every inference answer carries, after the given ones (content type, SSE headers). As pairs: Response
  * builds its headers from pairs ~0.4 µs faster than from an object.
  */
 export function responseHeaders(target: Target | undefined, requestId: string, extra: HeaderPairs = []): HeaderPairs {
-  const h: HeaderPairs = [...extra, ["x-request-id", requestId]];
-  if (target) h.push(["x-tfy-resolved-model", target.id]);
+  const h: HeaderPairs = extra.length === 1 ? [extra[0]!, ["x-request-id", requestId]] : [...extra, ["x-request-id", requestId]];
+  if (target) {
+    let r = resolvedHeader.get(target);
+    if (r === undefined) resolvedHeader.set(target, (r = ["x-tfy-resolved-model", target.id]));
+    h.push(r);
+  }
   return h;
 }
 
@@ -99,27 +126,26 @@ export function toGatewayError(e: unknown): GatewayError {
 }
 
 /**
- * The frame every inference endpoint shares: a log entry, metadata, model resolution with access and capability
- * checks, the call context; any error is logged with its status and rethrown for the error handler.
+ * How every inference endpoint starts: a log entry, metadata, model resolution with access and capability checks,
+ * the call context. An endpoint then runs its call and, on any error, throws `failed(call.log, e)`: the error is
+ * logged with its status and rethrown for the error handler. (A start function and a catch in the endpoint rather
+ * than a callback: no closure and one async frame less per request.)
  */
-export async function inference(
-  gw: Gateway,
-  p: Principal,
-  request: Request,
-  endpoint: string,
-  type: ModelType,
-  model: string,
-  run: (target: Target, ctx: CallContext, log: RequestLog) => Promise<Response>,
-): Promise<Response> {
+export function startInference(gw: Gateway, p: Principal, request: Request, endpoint: string, type: ModelType, model: string): InferenceCall {
   const log = new RequestLog(gw, p, endpoint);
   try {
     log.setMetadata(parseMetadataHeader(request.headers.get("x-tfy-metadata")));
     const target = resolveTarget(gw.registry, p, model, type, request.headers.get("x-tfy-provider-name"));
     log.setTarget(target);
-    return await run(target, callContext(gw, target, request, log), log);
+    return new InferenceCall(target, upstreamSignal(requestTimeoutMs(gw, request.headers), log), gw, log);
   } catch (e) {
-    const err = toGatewayError(e);
-    log.finish(err.status, null, err.message);
-    throw err;
+    throw failed(log, e);
   }
+}
+
+/** The gateway error for `e`, logged (once) as the request's outcome. */
+export function failed(log: RequestLog, e: unknown): GatewayError {
+  const err = toGatewayError(e);
+  log.finish(err.status, null, err.message);
+  return err;
 }

@@ -1,10 +1,18 @@
 /** "account/model" (or a bare model with x-tfy-provider-name) → Target, with access and capability checks. */
 import { GatewayError } from "../http/errors.ts";
-import type { ModelType, Target } from "../providers/types.ts";
+import type { AccountRecord, ModelType, Target } from "../providers/types.ts";
 import { canUseModel, canUseAccount, type Principal } from "./access.ts";
 import type { Registry } from "./registry.ts";
 
 const HOW = "Model ids look like '<account>/<model>', e.g. 'openai-main/gpt-4o-mini'; GET /v1/models lists the ones your key may use.";
+
+/**
+ * Targets by the model string a client sent ("account/model"), per generation of the registry's accounts (a reload
+ * makes a new map, so this never goes stale): the lookup then makes no strings and no object. Bounded, since model
+ * strings come from clients; only strings that named a known model are kept.
+ */
+const targets = new WeakMap<Map<string, AccountRecord>, Map<string, Target>>();
+const MAX_CACHED_TARGETS = 10_000;
 
 export function resolveTarget(
   reg: Registry,
@@ -13,6 +21,35 @@ export function resolveTarget(
   type: ModelType,
   providerHeader?: string | null,
 ): Target {
+  const cache = targets.get(reg.accounts);
+  const hit = cache?.get(model);
+  if (hit !== undefined) return checked(p, hit, type);
+  const target = findTarget(reg, model, providerHeader);
+  // a bare model name resolved through x-tfy-provider-name depends on the header: not cached
+  if (target.id === model) {
+    let c = cache;
+    if (c === undefined) targets.set(reg.accounts, (c = new Map()));
+    if (c.size >= MAX_CACHED_TARGETS) c.clear();
+    c.set(model, target);
+  }
+  return checked(p, target, type);
+}
+
+/** The access and capability checks, for every request (the principal and the endpoint vary). */
+function checked(p: Principal, target: Target, type: ModelType): Target {
+  if (!canUseModel(p, target.account, target.model)) {
+    throw new GatewayError(403, `Subject '${p.subject}' is not allowed to use the model ${target.id}`, {
+      param: "model",
+      code: "model_not_allowed",
+    });
+  }
+  if (!target.model.types.includes(type)) {
+    throw new GatewayError(400, `${type} is not supported for the model ${target.id}`, { param: "model", code: "model_type_not_supported" });
+  }
+  return target;
+}
+
+function findTarget(reg: Registry, model: string, providerHeader: string | null | undefined): Target {
   let accountName: string;
   let modelName: string;
   const slash = model.indexOf("/");
@@ -42,17 +79,7 @@ export function resolveTarget(
       code: "model_not_found",
     });
   }
-  const id = `${accountName}/${modelName}`;
-  if (!canUseModel(p, account, m)) {
-    throw new GatewayError(403, `Subject '${p.subject}' is not allowed to use the model ${id}`, {
-      param: "model",
-      code: "model_not_allowed",
-    });
-  }
-  if (!m.types.includes(type)) {
-    throw new GatewayError(400, `${type} is not supported for the model ${id}`, { param: "model", code: "model_type_not_supported" });
-  }
-  return { account, model: m, id };
+  return { account, model: m, id: `${accountName}/${modelName}` };
 }
 
 /** For pass-through paths: the account named by x-tfy-provider-name, if the key may use it. */

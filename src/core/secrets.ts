@@ -42,8 +42,29 @@ export function generateApiKey(): string {
   return "sk-sb-" + randomBytes(30).toString("base64url");
 }
 
-/** Prefixed random id (`key_…`, `req_…`): 24 hex characters of a UUIDv7, so ids also sort by creation time. */
+/** Random hex digits, drawn 12 at a time and refilled 4 KB at once. */
+let randomHex = "";
+let randomAt = 0;
+/** the prefix and the current millisecond in hex, reused while both stay the same */
+let headMs = -1;
+let headPrefix = "";
+let head = "";
+
+/**
+ * `<prefix>` + 12 hex digits of the millisecond + 12 random hex digits (48 bits): time-ordered across milliseconds
+ * like a UUIDv7, unique in practice. Built from cached parts: one id costs a substring and a concatenation, which
+ * matters on the request path (every request gets one).
+ */
 export function randomId(prefix: string): string {
-  const u = Bun.randomUUIDv7(); // xxxxxxxx-xxxx-7xxx-xxxx-xxxxxxxxxxxx: 48-bit ms timestamp first, random last
-  return prefix + u.slice(0, 8) + u.slice(9, 13) + u.slice(24);
+  const now = Date.now();
+  if (now !== headMs || prefix !== headPrefix) {
+    headMs = now;
+    headPrefix = prefix;
+    head = prefix + now.toString(16).padStart(12, "0");
+  }
+  if (randomAt + 12 > randomHex.length) {
+    randomHex = randomBytes(2048).toString("hex");
+    randomAt = 0;
+  }
+  return head + randomHex.slice(randomAt, (randomAt += 12));
 }

@@ -122,8 +122,8 @@ export type StreamItem =
 
 export type ChatResult =
   | { stream: false; body: Record<string, any> }
-  /** an OpenAI-shaped JSON body sent on as the upstream wrote it (no re-serialisation); usage read from it */
-  | { stream: false; text: string; usage: unknown }
+  /** an OpenAI-shaped JSON body sent on as the upstream wrote it (no re-serialisation); usage read from it, normalised */
+  | { stream: false; text: string; usage: Usage | null }
   | {
       stream: true;
       /** OpenAI chat.completion.chunk objects. A final usage chunk (choices: []) is always included when the
@@ -136,6 +136,7 @@ export interface JsonResult {
   body: Record<string, any>;
 }
 
+/** `body` is the request's own parsed copy: an adapter may change it (e.g. set the upstream model id on it). */
 export interface ProviderAdapter {
   chat(ctx: CallContext, body: Record<string, any>): Promise<ChatResult>;
   embeddings?(ctx: CallContext, body: Record<string, any>): Promise<JsonResult>;

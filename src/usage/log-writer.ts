@@ -7,6 +7,7 @@ import { getTableColumns } from "drizzle-orm";
 import type { Statement } from "bun:sqlite";
 import type { Store } from "../db/client.ts";
 import { requestLogs, type NewRequestLog } from "../db/schema.ts";
+import type { Usage } from "../providers/types.ts";
 
 type Value = string | number | null;
 
@@ -25,34 +26,11 @@ const table = getTableColumns(requestLogs);
 }
 const COLUMN_NAMES = KEYS.map((k) => `"${table[k].name}"`).join(", ");
 
-/** One entry's values in KEYS order, encoded as Drizzle stores them (JSON text, booleans as 0/1, column defaults). */
-function encode(p: Value[], o: number, e: NewRequestLog): void {
-  p[o] = e.id;
-  p[o + 1] = e.ts;
-  p[o + 2] = e.keyId ?? null;
-  p[o + 3] = e.subject ?? null;
-  p[o + 4] = e.account ?? null;
-  p[o + 5] = e.model ?? null;
-  p[o + 6] = e.endpoint;
-  p[o + 7] = e.method ?? "POST";
-  p[o + 8] = e.status;
-  p[o + 9] = e.stream ? 1 : 0;
-  p[o + 10] = e.latencyMs;
-  p[o + 11] = e.ttftMs ?? null;
-  p[o + 12] = e.promptTokens ?? null;
-  p[o + 13] = e.completionTokens ?? null;
-  p[o + 14] = e.cachedTokens ?? null;
-  p[o + 15] = e.cacheWriteTokens ?? null;
-  p[o + 16] = e.reasoningTokens ?? null;
-  p[o + 17] = e.costUsd ?? null;
-  p[o + 18] = e.metadata == null ? null : JSON.stringify(e.metadata);
-  p[o + 19] = e.notes ?? null;
-  p[o + 20] = e.error ?? null;
-}
-
 /** 32 rows × 21 columns stays well under SQLite's limit of 32766 bound parameters */
 const ROWS_PER_INSERT = 32;
 const PAGE = ROWS_PER_INSERT * WIDTH;
+/** pages kept for reuse: enough for a flush at the default batch size */
+const MAX_SPARE_PAGES = 40;
 
 export class LogWriter {
   /** full pages of ROWS_PER_INSERT encoded rows, then the page being filled */
@@ -63,6 +41,8 @@ export class LogWriter {
   private timer?: ReturnType<typeof setTimeout>;
   /** INSERT statements by row count, prepared when first needed */
   private inserts: Statement[] = [];
+  /** written pages, reused */
+  private spare: Value[][] = [];
   written = 0;
 
   constructor(
@@ -80,11 +60,92 @@ export class LogWriter {
     return s;
   }
 
-  push(entry: NewRequestLog): void {
-    encode(this.page, this.used * WIDTH, entry);
+  /** Queues one entry given as an object (the request path uses `row`, which needs none). */
+  push(e: NewRequestLog): void {
+    const tokens = e.promptTokens != null || e.completionTokens != null || e.cachedTokens != null || e.cacheWriteTokens != null || e.reasoningTokens != null;
+    this.row(
+      e.id,
+      e.ts,
+      e.keyId ?? null,
+      e.subject ?? null,
+      e.account ?? null,
+      e.model ?? null,
+      e.endpoint,
+      e.method ?? "POST",
+      e.status,
+      e.stream ?? false,
+      e.latencyMs,
+      e.ttftMs ?? null,
+      tokens
+        ? {
+            promptTokens: e.promptTokens ?? null,
+            completionTokens: e.completionTokens ?? null,
+            cachedTokens: e.cachedTokens ?? null,
+            cacheWriteTokens: e.cacheWriteTokens ?? null,
+            cacheWrite1hTokens: null,
+            reasoningTokens: e.reasoningTokens ?? null,
+          } as unknown as Usage
+        : null,
+      e.costUsd ?? null,
+      e.metadata ?? null,
+      e.notes ?? null,
+      e.error ?? null,
+    );
+  }
+
+  /**
+   * Queues one entry: its values go into the page being filled as they are, in KEYS order and encoded as Drizzle
+   * stores them (JSON text, booleans as 0/1); no object is made for it.
+   */
+  row(
+    id: string,
+    ts: number,
+    keyId: string | null,
+    subject: string | null,
+    account: string | null,
+    model: string | null,
+    endpoint: string,
+    method: string,
+    status: number,
+    stream: boolean,
+    latencyMs: number,
+    ttftMs: number | null,
+    usage: Usage | null,
+    costUsd: number | null,
+    metadata: Record<string, string> | null,
+    notes: string | null,
+    error: string | null,
+  ): void {
+    const p = this.page;
+    const o = this.used * WIDTH;
+    p[o] = id;
+    p[o + 1] = ts;
+    p[o + 2] = keyId;
+    p[o + 3] = subject;
+    p[o + 4] = account;
+    p[o + 5] = model;
+    p[o + 6] = endpoint;
+    p[o + 7] = method;
+    p[o + 8] = status;
+    p[o + 9] = stream ? 1 : 0;
+    p[o + 10] = latencyMs;
+    p[o + 11] = ttftMs;
+    if (usage === null) {
+      p[o + 12] = p[o + 13] = p[o + 14] = p[o + 15] = p[o + 16] = null;
+    } else {
+      p[o + 12] = usage.promptTokens;
+      p[o + 13] = usage.completionTokens;
+      p[o + 14] = usage.cachedTokens;
+      p[o + 15] = usage.cacheWriteTokens;
+      p[o + 16] = usage.reasoningTokens;
+    }
+    p[o + 17] = costUsd;
+    p[o + 18] = metadata == null ? null : JSON.stringify(metadata);
+    p[o + 19] = notes;
+    p[o + 20] = error;
     if (++this.used === ROWS_PER_INSERT) {
       this.pages.push(this.page);
-      this.page = new Array(PAGE);
+      this.page = this.spare.pop() ?? new Array(PAGE);
       this.used = 0;
     }
     if (this.pending >= (this.opts.maxBatch ?? 1000)) queueMicrotask(() => this.flush());
@@ -99,7 +160,6 @@ export class LogWriter {
     const pages = this.pages;
     const last = this.page.slice(0, this.used * WIDTH);
     this.pages = [];
-    this.page = new Array(PAGE);
     this.used = 0;
     try {
       this.store.sqlite.transaction(() => {
@@ -107,6 +167,8 @@ export class LogWriter {
         for (const p of pages) full.run(p);
         if (last.length) this.insertOf(last.length / WIDTH).run(last);
       })();
+      // written pages are filled again (a new page per 32 rows was ~170 bytes per request for the collector)
+      for (const p of pages) if (this.spare.length < MAX_SPARE_PAGES) this.spare.push(p);
       this.written += n;
     } catch (e) {
       console.error(`request log write failed (${n} entries):`, (e as Error).message);

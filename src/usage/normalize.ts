@@ -6,9 +6,10 @@ import type { Usage } from "../providers/types.ts";
  * `prompt_tokens_details.cached_tokens`, `prompt_tokens_details.cache_creation_tokens` (set by the Anthropic
  * translator) and `completion_tokens_details.reasoning_tokens`. Embeddings report only prompt/total tokens.
  */
+const n = (x: unknown) => (typeof x === "number" && Number.isFinite(x) ? x : 0);
+
 export function normalizeUsage(u: any): Usage | null {
   if (!u || typeof u !== "object") return null;
-  const n = (x: unknown) => (typeof x === "number" && Number.isFinite(x) ? x : 0);
   return {
     promptTokens: n(u.prompt_tokens ?? u.input_tokens),
     completionTokens: n(u.completion_tokens ?? u.output_tokens),
@@ -19,37 +20,142 @@ export function normalizeUsage(u: any): Usage | null {
   };
 }
 
+/** Which object of OpenAI's usage a key sits in: the top level, or one of its details objects. */
+const enum In {
+  Top,
+  PromptDetails,
+  InputDetails,
+  CompletionDetails,
+  OutputDetails,
+  Other,
+}
+
 /**
- * The `usage` object of an OpenAI JSON response, read without parsing the whole body: the last `"usage":{` key
- * (not inside a string, where its quotes would be escaped) up to its matching brace. Usage holds only numbers and
- * nested objects, so counting braces is exact. Falls back to a full parse.
+ * The usage of an OpenAI JSON response, normalised (as `normalizeUsage` would), read from the text without parsing
+ * the whole body or making any object but the result: the last `"usage":` key (message content cannot hold one:
+ * its quotes would be escaped), then its keys and numbers up to the matching brace. Anything but the plain shape
+ * (numbers and nested objects of numbers) falls back to a full parse.
  */
-export function usageFromJsonText(text: string): unknown {
+export function usageFromJsonText(text: string): Usage | null {
   const at = text.lastIndexOf('"usage":');
-  if (at > 0 && text[at - 1] !== "\\") {
-    let i = at + 8;
-    while (text[i] === " ") i++;
-    if (text[i] === "{") {
-      let depth = 0;
-      for (let j = i; j < text.length; j++) {
-        const c = text.charCodeAt(j);
-        if (c === 123) depth++;
-        else if (c === 125 && --depth === 0) {
-          try {
-            return JSON.parse(text.slice(i, j + 1));
-          } catch {
-            break;
-          }
-        } else if (c === 34) break; // a string inside usage: not the plain shape, parse it all
-      }
+  if (at > 0) {
+    let i = skipWs(text, at + 8);
+    if (text.startsWith("null", i)) return null;
+    if (text.charCodeAt(i) === 123) {
+      const u = scanUsage(text, i);
+      if (u !== undefined) return u;
     }
   }
   try {
-    return JSON.parse(text)?.usage;
+    return normalizeUsage(JSON.parse(text)?.usage);
   } catch {
-    return undefined;
+    return null;
   }
 }
+
+function skipWs(t: string, i: number): number {
+  for (;;) {
+    const c = t.charCodeAt(i);
+    if (c === 32 || c === 10 || c === 13 || c === 9) i++;
+    else return i;
+  }
+}
+
+/** The usage object starting at `open` (a `{`); undefined when it is not the plain shape. */
+function scanUsage(t: string, open: number): Usage | undefined {
+  // NaN: absent or null, as `??` in normalizeUsage sees it
+  let prompt = NaN, input = NaN, completion = NaN, output = NaN;
+  let cachedP = NaN, cachedI = NaN, creation = NaN, creation1h = NaN, reasoningC = NaN, reasoningO = NaN;
+  let where = In.Top;
+  let depth = 0;
+  let i = open;
+  while (i < t.length) {
+    const c = t.charCodeAt(i);
+    if (c === 123) {
+      depth++;
+      i++;
+    } else if (c === 125) {
+      i++;
+      if (--depth === 0) break;
+      where = In.Top;
+    } else if (c === 44 || c === 32 || c === 10 || c === 13 || c === 9) i++;
+    else if (c === 34) {
+      // a key, ':', its value
+      const start = i + 1;
+      const end = t.indexOf('"', start);
+      if (end < 0 || t.charCodeAt(end - 1) === 92) return undefined;
+      i = skipWs(t, end + 1);
+      if (t.charCodeAt(i) !== 58) return undefined;
+      i = skipWs(t, i + 1);
+      const v = t.charCodeAt(i);
+      if (v === 123) {
+        // only the details objects, directly under usage, hold keys that are read
+        if (depth !== 1) return undefined;
+        where = keyIs(t, start, end, "prompt_tokens_details")
+          ? In.PromptDetails
+          : keyIs(t, start, end, "input_tokens_details")
+            ? In.InputDetails
+            : keyIs(t, start, end, "completion_tokens_details")
+              ? In.CompletionDetails
+              : keyIs(t, start, end, "output_tokens_details")
+                ? In.OutputDetails
+                : In.Other;
+        continue;
+      }
+      if (t.startsWith("null", i)) {
+        i += 4;
+        continue;
+      }
+      // a string, a boolean, an array: not the plain shape
+      if (!((v >= 48 && v <= 57) || v === 45)) return undefined;
+      // an integer is read digit by digit; anything else (sign, fraction, exponent) by Number()
+      let num = v - 48;
+      let j = i + 1;
+      for (let d = t.charCodeAt(j); d >= 48 && d <= 57; d = t.charCodeAt(++j)) num = num * 10 + (d - 48);
+      const d = t.charCodeAt(j);
+      if (v === 45 || d === 46 || d === 101 || d === 69) {
+        for (let e = d; (e >= 48 && e <= 57) || e === 46 || e === 101 || e === 69 || e === 43 || e === 45; e = t.charCodeAt(++j));
+        num = Number(t.slice(i, j));
+        if (!Number.isFinite(num)) return undefined;
+      }
+      i = j;
+      switch (where) {
+        case In.Top:
+          if (keyIs(t, start, end, "prompt_tokens")) prompt = num;
+          else if (keyIs(t, start, end, "completion_tokens")) completion = num;
+          else if (keyIs(t, start, end, "input_tokens")) input = num;
+          else if (keyIs(t, start, end, "output_tokens")) output = num;
+          break;
+        case In.PromptDetails:
+          if (keyIs(t, start, end, "cached_tokens")) cachedP = num;
+          else if (keyIs(t, start, end, "cache_creation_tokens")) creation = num;
+          else if (keyIs(t, start, end, "cache_creation_1h_tokens")) creation1h = num;
+          break;
+        case In.InputDetails:
+          if (keyIs(t, start, end, "cached_tokens")) cachedI = num;
+          break;
+        case In.CompletionDetails:
+          if (keyIs(t, start, end, "reasoning_tokens")) reasoningC = num;
+          break;
+        case In.OutputDetails:
+          if (keyIs(t, start, end, "reasoning_tokens")) reasoningO = num;
+          break;
+      }
+    } else return undefined;
+  }
+  if (depth !== 0) return undefined;
+  return {
+    promptTokens: either(prompt, input),
+    completionTokens: either(completion, output),
+    cachedTokens: either(cachedP, cachedI),
+    cacheWriteTokens: either(creation, NaN),
+    cacheWrite1hTokens: either(creation1h, NaN),
+    reasoningTokens: either(reasoningC, reasoningO),
+  };
+}
+
+const either = (a: number, b: number) => (a === a ? a : b === b ? b : 0);
+const keyIs = (t: string, start: number, end: number, name: string) => end - start === name.length && t.startsWith(name, start);
 
 /** `{"provider":"<account>", …rest of an upstream JSON object}` without re-serialising it. */
 export function withProvider(text: string, account: string): string {

@@ -13,7 +13,7 @@ export class RequestLog {
   private target?: Target;
   private metadata: Record<string, string> | null = null;
   private done = false;
-  private cleanups: (() => void)[] = [];
+  private finishHook: { finished(): void } | null = null;
   stream = false;
   notes: string[] = [];
 
@@ -30,44 +30,48 @@ export class RequestLog {
   setMetadata(m: Record<string, string> | null) {
     this.metadata = m;
   }
-  /** runs when the entry is finished (the request is over, stream included) */
-  onFinish(fn: () => void) {
-    this.cleanups.push(fn);
+  /** `hook.finished()` runs when the entry is finished (the request is over, stream included); one hook per entry */
+  onFinish(hook: { finished(): void }) {
+    if (this.finishHook !== null) throw new Error("RequestLog.onFinish: a hook is already set");
+    this.finishHook = hook;
   }
   firstToken() {
     this.ttft ??= performance.now() - this.started;
   }
 
-  /** Queues the entry (once). Returns the usage and cost it computed. */
-  finish(status: number, rawUsage?: unknown, error?: string | null, accountName?: string): { usage: Usage | null; cost: number | null } {
-    if (this.done) return { usage: null, cost: null };
+  /**
+   * Queues the entry (once), its values written straight into the log writer's page (no entry object: the hot
+   * path allocates as little as it can).
+   */
+  finish(status: number, rawUsage?: unknown, error?: string | null, accountName?: string): void {
+    this.finishWithUsage(status, normalizeUsage(rawUsage), error, accountName);
+  }
+
+  /** `finish` with the usage already normalised. */
+  finishWithUsage(status: number, usage: Usage | null, error?: string | null, accountName?: string): void {
+    if (this.done) return;
     this.done = true;
-    for (const fn of this.cleanups) fn();
-    const usage = normalizeUsage(rawUsage);
-    const cost = usage && this.target ? costOf(this.target, usage) : null;
-    this.gw.logs.push({
-      id: this.id,
-      ts: Date.now(),
-      keyId: this.principal?.keyId ?? null,
-      subject: this.principal?.subject ?? null,
-      account: this.target?.account.name ?? accountName ?? null,
-      model: this.target?.model.name ?? null,
-      endpoint: this.endpoint,
-      method: this.method,
+    this.finishHook?.finished();
+    const t = this.target;
+    const p = this.principal;
+    this.gw.logs.row(
+      this.id,
+      Date.now(),
+      p?.keyId ?? null,
+      p?.subject ?? null,
+      t?.account.name ?? accountName ?? null,
+      t?.model.name ?? null,
+      this.endpoint,
+      this.method,
       status,
-      stream: this.stream,
-      latencyMs: performance.now() - this.started,
-      ttftMs: this.ttft,
-      promptTokens: usage?.promptTokens ?? null,
-      completionTokens: usage?.completionTokens ?? null,
-      cachedTokens: usage?.cachedTokens ?? null,
-      cacheWriteTokens: usage?.cacheWriteTokens ?? null,
-      reasoningTokens: usage?.reasoningTokens ?? null,
-      costUsd: cost,
-      metadata: this.metadata,
-      notes: this.notes.length ? this.notes.join("; ") : null,
-      error: error ?? null,
-    });
-    return { usage, cost };
+      this.stream,
+      performance.now() - this.started,
+      this.ttft,
+      usage,
+      usage && t ? costOf(t, usage) : null,
+      this.metadata,
+      this.notes.length ? this.notes.join("; ") : null,
+      error ?? null,
+    );
   }
 }

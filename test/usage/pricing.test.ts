@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { calcPrice } from "@pydantic/genai-prices";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { convertAnthropicUsage } from "../../src/providers/anthropic/convert-anthropic-usage.ts";
 import type { ModelRecord, ProviderKind, Target } from "../../src/providers/types.ts";
@@ -11,16 +11,53 @@ const target = (provider: ProviderKind, modelId: string, cost?: ModelRecord["cos
   ({ account: { name: "a", provider } as any, model: { account: "a", name: "m", modelId, types: ["chat"], cost }, id: "a/m" }) as Target;
 
 describe("usage", () => {
-  test("usage is read from the text of a recorded OpenAI response without a full parse, exactly", () => {
-    const text = readFileSync(join(import.meta.dir, "../../../shared/fixtures/recorded/openai/openai-text.json"), "utf8");
-    expect(usageFromJsonText(text)).toEqual(JSON.parse(text).usage);
+  test("usage is read from the text of every recorded OpenAI-compatible response as normalizeUsage reads the parsed body", () => {
+    const dir = join(import.meta.dir, "../../../shared/fixtures/recorded");
+    let n = 0;
+    for (const provider of readdirSync(dir)) {
+      if (!statSync(join(dir, provider)).isDirectory()) continue;
+      for (const f of readdirSync(join(dir, provider))) {
+        if (!f.endsWith(".json")) continue;
+        const text = readFileSync(join(dir, provider, f), "utf8");
+        let body: any;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          continue;
+        }
+        if (!body || typeof body !== "object" || !("usage" in body)) continue;
+        expect({ f, usage: usageFromJsonText(text) }).toEqual({ f, usage: normalizeUsage(body.usage) });
+        n++;
+      }
+    }
+    expect(n).toBeGreaterThan(3);
   });
 
-  test("a \"usage\" key inside message content does not fool it", () => {
-    const body = { choices: [{ message: { content: 'say "usage":{"prompt_tokens":999}' } }], usage: { prompt_tokens: 3, completion_tokens: 4 } };
-    expect(usageFromJsonText(JSON.stringify(body))).toEqual({ prompt_tokens: 3, completion_tokens: 4 });
-    const first = { usage: { prompt_tokens: 1, completion_tokens: 2 }, choices: [{ message: { content: '"usage":{"x":1}' } }] };
-    expect(usageFromJsonText(JSON.stringify(first))).toEqual(first.usage);
+  test("usage from text: details, the Responses names, spacing, fractions and odd shapes", () => {
+    const cases: unknown[] = [
+      { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15, prompt_tokens_details: { cached_tokens: 4, audio_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 3, audio_tokens: 0, accepted_prediction_tokens: 0 } },
+      { input_tokens: 7, output_tokens: 2, input_tokens_details: { cached_tokens: 1 }, output_tokens_details: { reasoning_tokens: 1 } },
+      { prompt_tokens: 9, input_tokens: 3, completion_tokens: null, output_tokens: 4 },
+      { prompt_tokens: 12, prompt_tokens_details: { cached_tokens: 2, cache_creation_tokens: 5, cache_creation_1h_tokens: 3 } },
+      { prompt_tokens: 1.5e3, completion_tokens: -3, queue_time: 0.0123 },
+      { prompt_tokens: 1, prompt_tokens_details: null, completion_tokens_details: {} },
+      { prompt_tokens: 1, model: "x", completion_tokens: 2 },
+      { prompt_tokens: 1, extra: { deep: { deeper: 1 } }, completion_tokens: 2 },
+      { prompt_tokens: "12", completion_tokens: 2 },
+      { prompt_tokens: 1, list: [1, 2], completion_tokens: 2 },
+    ];
+    for (const usage of cases) {
+      const body = { id: "x", choices: [{ message: { content: 'say "usage":{"prompt_tokens":999}' } }], usage };
+      for (const text of [JSON.stringify(body), JSON.stringify(body, null, 2)]) {
+        expect(usageFromJsonText(text)).toEqual(normalizeUsage(usage));
+      }
+    }
+    expect(usageFromJsonText('{"id":"x","usage":null}')).toBeNull();
+    expect(usageFromJsonText('{"id":"x"}')).toBeNull();
+    expect(usageFromJsonText("not json")).toBeNull();
+    // a "usage" key inside message content (its quotes escaped) is not the body's
+    const first = { usage: { prompt_tokens: 1, completion_tokens: 2 }, choices: [{ message: { content: '"usage":{"prompt_tokens":7}' } }] };
+    expect(usageFromJsonText(JSON.stringify(first))).toEqual(normalizeUsage(first.usage));
   });
 
   test("withProvider adds the account without touching the rest", () => {

@@ -61,11 +61,12 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
   const profile = OPENAI_PROFILES[kind]!;
   return {
     async chat(ctx, body): Promise<ChatResult> {
-      const upstream: Record<string, any> = { ...body, model: ctx.target.model.modelId };
+      // the body goes upstream as it came (every field), with the upstream model id; changed in place, not copied
+      body.model = ctx.target.model.modelId;
       if (body.stream === true && (ctx.target.account.settings.stream_usage ?? profile.streamUsage)) {
-        upstream.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
+        body.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
       }
-      const res = await postJson(ctx, profile, "/chat/completions", upstream);
+      const res = await postJson(ctx, profile, "/chat/completions", body);
       if (body.stream !== true) {
         const text = await res.text();
         if (!text.trimStart().startsWith("{")) {
@@ -82,7 +83,8 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
     },
 
     async embeddings(ctx, body): Promise<JsonResult> {
-      const res = await postJson(ctx, profile, "/embeddings", { ...body, model: ctx.target.model.modelId });
+      body.model = ctx.target.model.modelId;
+      const res = await postJson(ctx, profile, "/embeddings", body);
       return { status: res.status, body: (await res.json()) as Record<string, any> };
     },
 
