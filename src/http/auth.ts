@@ -6,39 +6,37 @@ import type { ApiKeyRow } from "../db/schema.ts";
 import { GatewayError } from "./errors.ts";
 
 const cache = new WeakMap<ApiKeyRow, Principal>();
-/** token → hash, so that a busy key is hashed once (bounded; tokens that match no key are not kept) */
+/**
+ * The Authorization (or x-api-key) header value as sent → the hash of its token, so that a busy key is parsed and
+ * hashed once (bounded; values whose token matches no key are not kept).
+ */
 const hashes = new Map<string, string>();
 
-function hashOf(token: string): string {
-  let h = hashes.get(token);
-  if (h === undefined) {
-    h = hashKey(token);
-    if (hashes.size >= 10_000) hashes.clear();
-  }
-  return h;
-}
-
-export function bearerToken(headers: Headers): string | undefined {
-  const h = headers.get("authorization");
-  if (h) {
-    // "Bearer <token>", the scheme in any case
-    const v = h.trim();
-    const sep = v.charCodeAt(6);
-    if (v.length < 8 || (sep !== 32 && sep !== 9) || v.slice(0, 6).toLowerCase() !== "bearer") return undefined;
-    return v.slice(7).trim() || undefined;
-  }
-  return headers.get("x-api-key")?.trim() || undefined;
+/** "Bearer <token>", the scheme in any case */
+function tokenOfAuthorization(h: string): string | undefined {
+  const v = h.trim();
+  const sep = v.charCodeAt(6);
+  if (v.length < 8 || (sep !== 32 && sep !== 9) || v.slice(0, 6).toLowerCase() !== "bearer") return undefined;
+  return v.slice(7).trim() || undefined;
 }
 
 export function authenticate(reg: Registry, headers: Headers, now = Date.now()): Principal {
-  const token = bearerToken(headers);
-  if (!token) {
-    throw new GatewayError(401, "Missing API key: send 'Authorization: Bearer <switchboard key>'", { code: "missing_api_key" });
+  const auth = headers.get("authorization");
+  const raw = auth || headers.get("x-api-key");
+  let hash = raw ? hashes.get(raw) : undefined;
+  if (hash === undefined) {
+    const token = auth ? tokenOfAuthorization(auth) : raw?.trim() || undefined;
+    if (!token) {
+      throw new GatewayError(401, "Missing API key: send 'Authorization: Bearer <switchboard key>'", { code: "missing_api_key" });
+    }
+    hash = hashKey(token);
+    if (reg.keysByHash.has(hash)) {
+      if (hashes.size >= 10_000) hashes.clear();
+      hashes.set(raw!, hash);
+    }
   }
-  const hash = hashOf(token);
   const row = reg.keysByHash.get(hash);
   if (!row) throw new GatewayError(401, "Invalid API key", { code: "invalid_api_key" });
-  hashes.set(token, hash);
   if (row.revokedAt) throw new GatewayError(401, `API key '${row.name}' has been revoked`, { code: "revoked_api_key" });
   if (row.expiresAt && row.expiresAt <= now) throw new GatewayError(401, `API key '${row.name}' has expired`, { code: "expired_api_key" });
   let p = cache.get(row);

@@ -669,17 +669,17 @@ export class Http1Pool {
       if (c === 0x63 || c === 0x74 || c === 0x6b) {
         const colon = head.indexOf(":", pos);
         if (colon > pos && colon < e) {
-          const name = head.slice(pos, colon).toLowerCase();
-          if (name === "content-length") length = Number(head.slice(colon + 1, e));
-          else if (name === "transfer-encoding") chunked = head.slice(colon + 1, e).toLowerCase().includes("chunked");
-          else if (name === "connection") {
+          // names compared in place and content-length read in place: no strings made for the common headers
+          if (nameIs(head, pos, colon, "content-length")) length = decimalIn(head, colon + 1, e);
+          else if (nameIs(head, pos, colon, "transfer-encoding")) chunked = head.slice(colon + 1, e).toLowerCase().includes("chunked");
+          else if (nameIs(head, pos, colon, "connection")) {
             const v = head.slice(colon + 1, e).toLowerCase();
             if (v.includes("close")) ex.keepAlive = false;
             else if (v.includes("keep-alive")) ex.keepAlive = true;
-          } else if (name === "keep-alive") {
+          } else if (nameIs(head, pos, colon, "keep-alive")) {
             const t = /timeout=(\d+)/i.exec(head.slice(colon + 1, e));
             if (t) ex.keepAliveS = Math.max(1, Number(t[1]) - 1);
-          } else if (name === "content-encoding") {
+          } else if (nameIs(head, pos, colon, "content-encoding")) {
             const v = head.slice(colon + 1, e).trim().toLowerCase();
             if (v !== "identity") encoding = v;
           }
@@ -783,6 +783,31 @@ export class Http1Pool {
   }
 }
 
+/** Whether head[from, to) is `lower` (a lower-case header name), in any case. */
+function nameIs(head: string, from: number, to: number, lower: string): boolean {
+  if (to - from !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const c = head.charCodeAt(from + i);
+    const l = lower.charCodeAt(i);
+    // a letter in either case; anything else exactly
+    if (c !== l && !(l >= 97 && l <= 122 && (c | 0x20) === l)) return false;
+  }
+  return true;
+}
+
+/** The decimal number in head[from, to), blanks around it allowed (none: 0, like Number("")); NaN if it is not one. */
+function decimalIn(head: string, from: number, to: number): number {
+  while (from < to && (head.charCodeAt(from) === 32 || head.charCodeAt(from) === 9)) from++;
+  while (to > from && (head.charCodeAt(to - 1) === 32 || head.charCodeAt(to - 1) === 9)) to--;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = head.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
 /** A copy (the socket's buffer is not ours to keep); copied natively, without views on the source. */
 function copyOf(buf: Buffer, from: number, to: number): Buffer {
   const out = Buffer.allocUnsafe(to - from);
@@ -794,8 +819,29 @@ const HEADER_ASCII = /^[\t\x20-\x7e]*$/;
 const HEADER_LATIN1 = /^[\t\x20-\x7e\x80-\xff]*$/;
 const NAME_OK = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** `length` is the body's size in bytes, -1 without a body. */
+/**
+ * The request head, as the head without its framing (`headPrefix`) plus the content-length line. `length` is the
+ * body's size in bytes, -1 without a body.
+ */
 function requestHead(to: Endpoint, method: string, headers: HeadersInit | undefined, length: number, userAgent: string): HeadState {
+  const h = headPrefix(to, method, headers, userAgent);
+  const text = length >= 0 || (method !== "GET" && method !== "HEAD") ? `${h.text}content-length: ${Math.max(length, 0)}\r\n\r\n` : h.text + "\r\n";
+  return { text, ascii: h.ascii, seen: h.seen };
+}
+
+/**
+ * Heads without their framing, per frozen headers object (the gateway freezes each account's headers, built once
+ * per account record): the same account and endpoint then cost no header checks and no string building per request.
+ * A headers object that is not frozen might change between calls and is rendered every time.
+ */
+const prefixes = new WeakMap<object, { to: Endpoint; method: string; userAgent: string; head: HeadState }>();
+
+function headPrefix(to: Endpoint, method: string, headers: HeadersInit | undefined, userAgent: string): HeadState {
+  const cacheable = headers !== undefined && !(headers instanceof Headers) && !Array.isArray(headers) && Object.isFrozen(headers);
+  if (cacheable) {
+    const c = prefixes.get(headers);
+    if (c !== undefined && c.to === to && c.method === method && c.userAgent === userAgent) return c.head;
+  }
   // a parsed URL's path, query and host are ASCII already
   const h: HeadState = { text: `${method} ${to.target} HTTP/1.1\r\nhost: ${to.host}\r\n`, ascii: true, seen: 0 };
   if (headers !== undefined) {
@@ -810,8 +856,7 @@ function requestHead(to: Endpoint, method: string, headers: HeadersInit | undefi
   if (!(h.seen & 1)) h.text += `user-agent: ${userAgent}\r\n`;
   if (!(h.seen & 2)) h.text += "accept-encoding: gzip, deflate\r\n";
   if (!(h.seen & 4)) h.text += "accept: */*\r\n";
-  if (length >= 0 || (method !== "GET" && method !== "HEAD")) h.text += `content-length: ${Math.max(length, 0)}\r\n`;
-  h.text += "\r\n";
+  if (cacheable) prefixes.set(headers, { to, method, userAgent, head: h });
   return h;
 }
 

@@ -49,7 +49,12 @@ function prepare(account: AccountRecord, profile: OpenAIProfile): Prepared {
   if (p === undefined) {
     const base = account.baseUrl ?? profile.defaultBaseUrl;
     const headers = { ...account.settings.headers, ...profile.authHeaders(account.auth) };
-    p = { baseUrl: base ? base.replace(/\/+$/, "") : null, headers, jsonHeaders: { ...headers, "content-type": "application/json" } };
+    // frozen: the upstream client then renders the request head for this account once (providers/http1.ts)
+    p = {
+      baseUrl: base ? base.replace(/\/+$/, "") : null,
+      headers: Object.freeze(headers),
+      jsonHeaders: Object.freeze({ ...headers, "content-type": "application/json" }),
+    };
     prepared.set(account, p);
   }
   return p;
