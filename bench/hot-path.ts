@@ -37,6 +37,7 @@ export async function benchHotPath(requests = 10_000, rounds = 9): Promise<HotPa
     },
     body: null,
     text: async () => upstreamText,
+    bufferedText: () => upstreamText,
     json: async () => JSON.parse(upstreamText),
     arrayBuffer: async () => new TextEncoder().encode(upstreamText).buffer,
   });

@@ -23,6 +23,8 @@ export interface UpstreamReply {
   text(): Promise<string>;
   json(): Promise<any>;
   arrayBuffer(): Promise<ArrayBuffer>;
+  /** the pooled client's: the whole body as text when it has been read already, else null */
+  bufferedText?(): string | null;
 }
 
 /** `init.signal` may be a CallSignal (see `fetchClient` for Bun's fetch). */
@@ -41,7 +43,8 @@ type AbortLike = Pick<AbortSignal, "aborted" | "reason"> & {
 export class CallSignal {
   aborted = false;
   reason: unknown = undefined;
-  #listeners: (() => void)[] = [];
+  /** the listeners: none, one (the common case: the upstream call's), or several */
+  #listeners: (() => void) | (() => void)[] | null = null;
   #ctrl: AbortController | null = null;
 
   /** A real AbortSignal that follows this one (for fetch and other Web APIs). */
@@ -54,21 +57,29 @@ export class CallSignal {
   }
 
   addEventListener(_type: "abort", fn: () => void) {
-    this.#listeners.push(fn);
+    const l = this.#listeners;
+    if (l === null) this.#listeners = fn;
+    else if (typeof l === "function") this.#listeners = [l, fn];
+    else l.push(fn);
   }
 
   removeEventListener(_type: "abort", fn: () => void) {
-    const i = this.#listeners.indexOf(fn);
-    if (i >= 0) this.#listeners.splice(i, 1);
+    const l = this.#listeners;
+    if (l === fn) this.#listeners = null;
+    else if (Array.isArray(l)) {
+      const i = l.indexOf(fn);
+      if (i >= 0) l.splice(i, 1);
+    }
   }
 
   abort(reason: unknown) {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    const fns = this.#listeners;
-    this.#listeners = [];
-    for (const fn of fns) fn();
+    const l = this.#listeners;
+    this.#listeners = null;
+    if (typeof l === "function") l();
+    else if (l !== null) for (const fn of l) fn();
     this.#ctrl?.abort(reason);
   }
 }
@@ -236,10 +247,14 @@ export class PooledReply implements UpstreamReply {
     return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   }
 
-  async text(): Promise<string> {
-    if (this.#text !== null && this.#stream === null) return this.#text;
-    const bytes = await this.#bytes();
-    return bytes.toString("utf8");
+  text(): Promise<string> {
+    if (this.#text !== null && this.#stream === null) return Promise.resolve(this.#text);
+    return this.#bytes().then(utf8);
+  }
+
+  /** The whole body as text when it is here already (a JSON answer read whole), else null: no promise to wait for. */
+  bufferedText(): string | null {
+    return this.#stream === null ? this.#text : null;
   }
 
   async json(): Promise<any> {
@@ -317,6 +332,8 @@ export class PooledReply implements UpstreamReply {
     this.#waiters = null;
   }
 }
+
+const utf8 = (b: Buffer) => b.toString("utf8");
 
 function decodingFormat(encoding: string | null): "gzip" | "deflate" | null {
   if (encoding === null) return null;

@@ -3,7 +3,7 @@
  * with the upstream model id and the account's credential; responses come back untouched.
  */
 import { GatewayError } from "../../http/errors.ts";
-import { openAIErrorFields, sseTransform, upstreamError, upstreamFetch } from "../upstream.ts";
+import { fetchFailure, openAIErrorFields, sseTransform, upstreamError, upstreamFetch } from "../upstream.ts";
 import type { UpstreamReply } from "../http1.ts";
 import type { CallContext, ChatResult, JsonResult, ProviderAdapter, StreamItem } from "../types.ts";
 import { usageFromJsonText } from "../../usage/normalize.ts";
@@ -11,11 +11,19 @@ import { baseUrlOf, jsonUpstreamHeaders, OPENAI_PROFILES, upstreamHeaders, type 
 
 async function postJson(ctx: CallContext, profile: OpenAIProfile, path: string, body: unknown): Promise<UpstreamReply> {
   const account = ctx.target.account;
-  const res = await upstreamFetch(ctx, baseUrlOf(account, profile) + path, {
-    method: "POST",
-    headers: jsonUpstreamHeaders(account, profile),
-    body: JSON.stringify(body),
-  });
+  // upstreamFetch's work, inline: one async frame less per request
+  let res: UpstreamReply;
+  try {
+    res = await ctx.fetch(baseUrlOf(account, profile) + path, {
+      method: "POST",
+      headers: jsonUpstreamHeaders(account, profile),
+      body: JSON.stringify(body),
+      signal: ctx.signal as AbortSignal, // or a CallSignal, which every UpstreamFetch takes
+      redirect: "manual",
+    });
+  } catch (err) {
+    throw fetchFailure(err, account.name, ctx.signal);
+  }
   if (!res.ok) throw upstreamError(account.name, res.status, await res.text(), openAIErrorFields);
   return res;
 }
@@ -57,6 +65,16 @@ export function openAIStreamItems(body: ReadableStream<Uint8Array>, account: str
   );
 }
 
+/** Whether the text starts with `{` after any blanks (checked in place). */
+function startsWithBrace(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 123) return true;
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return false;
+  }
+  return false;
+}
+
 export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): ProviderAdapter {
   const profile = OPENAI_PROFILES[kind]!;
   return {
@@ -68,8 +86,8 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
       }
       const res = await postJson(ctx, profile, "/chat/completions", body);
       if (body.stream !== true) {
-        const text = await res.text();
-        if (!text.trimStart().startsWith("{")) {
+        const text = res.bufferedText?.() ?? (await res.text());
+        if (!startsWithBrace(text)) {
           throw new GatewayError(502, `Upstream error from account '${ctx.target.account.name}': the answer is not a JSON object`, {
             type: "upstream_error",
             code: "upstream_malformed_response",
