@@ -21,6 +21,15 @@ accounts:
     access:
       managers: [user:alice@example.com]
       users: [team:eng, virtualaccount:ci-bot]
+  - name: cache-acct
+    provider: openai-compatible
+    base_url: ${mock.url}
+    auth: { api_key: ${MOCK_KEY} }
+    models:
+      - { name: m1, types: [chat] }
+      - { name: m2, types: [chat] }
+    access:
+      users: [team:eng]
   - name: private-acct
     provider: openai-compatible
     base_url: ${mock.url}
@@ -72,6 +81,24 @@ describe("keys and access", () => {
     const bad = await g.admin("/keys", { method: "POST", json: { name: "x", subject: "team:eng", expires_at: "soon" } });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.param).toBe("expires_at");
+  });
+
+  test("a model called before an access or model change is checked against the change at once", async () => {
+    // targets are cached per model string: the cache must follow every change of accounts, models and access
+    const eng = g.client(g.key("user:frank@example.com", { teams: ["eng"] }));
+    expect((await ask(eng, "cache-acct/m1")).choices[0]!.message.content).toBe("echo: hi");
+    const put = (users: string[]) => g.admin("/accounts/cache-acct/access", { method: "PUT", json: { managers: [], users } });
+    expect((await put(["team:ops"])).status).toBe(200);
+    const denied = await ask(eng, "cache-acct/m1").catch((e) => e);
+    expect(denied.status).toBe(403);
+    expect(denied.error.message).toContain("cache-acct/m1");
+    expect((await put(["team:eng"])).status).toBe(200);
+    expect((await ask(eng, "cache-acct/m1")).choices.length).toBe(1);
+    expect((await g.admin("/accounts/cache-acct/models/m1", { method: "DELETE" })).status).toBeLessThan(300);
+    const gone = await ask(eng, "cache-acct/m1").catch((e) => e);
+    expect(gone.status).toBe(404);
+    expect(gone.error.message).toContain("Unknown model 'm1' in account 'cache-acct'");
+    expect((await ask(eng, "cache-acct/m2")).choices.length).toBe(1);
   });
 
   test("account users may call, others get 403 naming the model", async () => {

@@ -46,6 +46,40 @@ describe("http1 pool: requests and framing", () => {
     expect(Buffer.from(req.slice(req.indexOf("\r\n\r\n") + 4), "latin1").toString("utf8")).toBe('{"text":"héllo ✓"}');
   });
 
+  test("a frozen headers object's head is rendered once per endpoint and method and stays right; an unfrozen one is read every time", async () => {
+    const s = server((_req, sock) => sock.write(json('{"ok":true}')));
+    const f = pooledFetch(new Http1Pool());
+    const frozen = Object.freeze({ authorization: "Bearer sk-a", "content-type": "application/json" });
+    const heads: string[] = [];
+    const headOf = () => s.requests.at(-1)!.slice(0, s.requests.at(-1)!.indexOf("\r\n\r\n"));
+    for (const [path, method, body] of [["/a", "POST", "{}"], ["/a", "POST", '{"x":"ü"}'], ["/b", "POST", "{}"], ["/a", "PUT", "{}"], ["/a", "POST", "{}"]] as const) {
+      await (await f(`${s.url}${path}`, { method, headers: frozen, body })).text();
+      heads.push(headOf());
+    }
+    expect(heads[0]!.startsWith("POST /a HTTP/1.1\r\n")).toBe(true);
+    expect(heads[0]).toContain("\r\nauthorization: Bearer sk-a\r\n");
+    expect(heads[0]).toEndWith("\r\ncontent-length: 2");
+    expect(heads[1]).toEndWith(`\r\ncontent-length: ${Buffer.byteLength('{"x":"ü"}')}`);
+    expect(heads[2]!.startsWith("POST /b HTTP/1.1\r\n")).toBe(true);
+    expect(heads[3]!.startsWith("PUT /a HTTP/1.1\r\n")).toBe(true);
+    expect(heads[4]).toBe(heads[0]!);
+    const open: Record<string, string> = { authorization: "Bearer sk-1" };
+    await (await f(`${s.url}/a`, { method: "POST", headers: open, body: "{}" })).text();
+    expect(headOf()).toContain("authorization: Bearer sk-1");
+    open.authorization = "Bearer sk-2";
+    await (await f(`${s.url}/a`, { method: "POST", headers: open, body: "{}" })).text();
+    expect(headOf()).toContain("authorization: Bearer sk-2");
+    expect(headOf()).not.toContain("sk-1");
+  });
+
+  test("framing headers in any case and with blanks around the value", async () => {
+    const body = '{"a":1}';
+    const s = server((_req, sock) => sock.write(`HTTP/1.1 200 OK\r\nCONTENT-TYPE: application/json\r\nContent-Length:   ${body.length} \r\nConnection: Keep-Alive\r\n\r\n${body}`));
+    const f = pooledFetch(new Http1Pool());
+    for (let i = 0; i < 2; i++) expect(await (await f(`${s.url}/x`, { method: "POST", body: "{}" })).json()).toEqual({ a: 1 });
+    expect(s.connections).toBe(1);
+  });
+
   test("chunked body (split across writes, with extensions and trailers) arrives whole and in order", async () => {
     const s = server((_req, sock) => {
       sock.write("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n");

@@ -1,0 +1,75 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openStore } from "../../src/db/client.ts";
+import { LogWriter } from "../../src/usage/log-writer.ts";
+
+describe("request log writer", () => {
+  test("rows queued over several flushes (pages reused) are written exactly, in order, nulls and all", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sb-logw-"));
+    const store = openStore(join(dir, "switchboard.db"));
+    try {
+      const logs = new LogWriter(store, { flushMs: 60_000 });
+      const expected: any[] = [];
+      let n = 0;
+      // 3 flushes of 75 rows: two full pages of 32 and a partial one each time, so written pages come back refilled
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 75; i++, n++) {
+          const withUsage = n % 3 !== 0;
+          logs.row(
+            `req_${n}`,
+            1_700_000_000_000 + n,
+            n % 2 ? "key_a" : null,
+            "user:a@example.com",
+            "acct",
+            `m${n % 5}`,
+            "chat/completions",
+            n % 7 ? "POST" : "GET",
+            n % 11 ? 200 : 502,
+            n % 4 === 0,
+            n + 0.5,
+            n % 4 === 0 ? n / 10 : null,
+            withUsage ? { promptTokens: n, completionTokens: n + 1, cachedTokens: n % 2, cacheWriteTokens: 0, cacheWrite1hTokens: 0, reasoningTokens: n % 3 } : null,
+            withUsage ? n / 1e6 : null,
+            n % 10 === 0 ? { n: String(n) } : null,
+            n % 13 === 0 ? "a note" : null,
+            n % 11 ? null : "upstream failed",
+          );
+          expected.push({
+            id: `req_${n}`,
+            ts: 1_700_000_000_000 + n,
+            key_id: n % 2 ? "key_a" : null,
+            model: `m${n % 5}`,
+            method: n % 7 ? "POST" : "GET",
+            status: n % 11 ? 200 : 502,
+            stream: n % 4 === 0 ? 1 : 0,
+            latency_ms: n + 0.5,
+            ttft_ms: n % 4 === 0 ? n / 10 : null,
+            prompt_tokens: withUsage ? n : null,
+            completion_tokens: withUsage ? n + 1 : null,
+            cached_tokens: withUsage ? n % 2 : null,
+            reasoning_tokens: withUsage ? n % 3 : null,
+            cost_usd: withUsage ? n / 1e6 : null,
+            metadata: n % 10 === 0 ? JSON.stringify({ n: String(n) }) : null,
+            notes: n % 13 === 0 ? "a note" : null,
+            error: n % 11 ? null : "upstream failed",
+          });
+        }
+        expect(logs.pending).toBe(75);
+        expect(logs.flush()).toBe(75);
+        expect(logs.pending).toBe(0);
+      }
+      const rows = store.sqlite
+        .query(
+          "select id, ts, key_id, model, method, status, stream, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd, metadata, notes, error from request_logs order by seq",
+        )
+        .all();
+      expect(rows).toEqual(expected);
+      expect(logs.written).toBe(225);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
