@@ -30,10 +30,13 @@ export interface UpstreamReply {
 /** `init.signal` may be a CallSignal (see `fetchClient` for Bun's fetch). */
 export type UpstreamFetch = (url: string, init: RequestInit) => Promise<UpstreamReply>;
 
+/** A listener: a function, or an object with `handleEvent` (as EventTarget takes; no closure needed). */
+type AbortListener = (() => void) | { handleEvent(): void };
+
 /** What the pool needs of a signal: an AbortSignal, or the cheaper CallSignal. */
 type AbortLike = Pick<AbortSignal, "aborted" | "reason"> & {
-  addEventListener(type: "abort", fn: () => void, opts?: { once?: boolean }): void;
-  removeEventListener(type: "abort", fn: () => void): void;
+  addEventListener(type: "abort", fn: AbortListener, opts?: { once?: boolean }): void;
+  removeEventListener(type: "abort", fn: AbortListener): void;
 };
 
 /**
@@ -44,7 +47,7 @@ export class CallSignal {
   aborted = false;
   reason: unknown = undefined;
   /** the listeners: none, one (the common case: the upstream call's), or several */
-  #listeners: (() => void) | (() => void)[] | null = null;
+  #listeners: AbortListener | AbortListener[] | null = null;
   #ctrl: AbortController | null = null;
 
   /** A real AbortSignal that follows this one (for fetch and other Web APIs). */
@@ -56,14 +59,14 @@ export class CallSignal {
     return this.#ctrl.signal;
   }
 
-  addEventListener(_type: "abort", fn: () => void) {
+  addEventListener(_type: "abort", fn: AbortListener) {
     const l = this.#listeners;
     if (l === null) this.#listeners = fn;
-    else if (typeof l === "function") this.#listeners = [l, fn];
+    else if (!Array.isArray(l)) this.#listeners = [l, fn];
     else l.push(fn);
   }
 
-  removeEventListener(_type: "abort", fn: () => void) {
+  removeEventListener(_type: "abort", fn: AbortListener) {
     const l = this.#listeners;
     if (l === fn) this.#listeners = null;
     else if (Array.isArray(l)) {
@@ -78,11 +81,13 @@ export class CallSignal {
     this.reason = reason;
     const l = this.#listeners;
     this.#listeners = null;
-    if (typeof l === "function") l();
-    else if (l !== null) for (const fn of l) fn();
+    if (Array.isArray(l)) for (const fn of l) call(fn);
+    else if (l !== null) call(l);
     this.#ctrl?.abort(reason);
   }
 }
+
+const call = (l: AbortListener) => (typeof l === "function" ? l() : l.handleEvent());
 
 /** A `fetch` as an UpstreamFetch: a CallSignal in `init.signal` is swapped for its AbortSignal. */
 export function fetchClient(f: typeof fetch = fetch): UpstreamFetch {
@@ -147,7 +152,8 @@ class Exchange {
   keepAlive = true;
   keepAliveS = DEFAULT_IDLE_S;
   settled = false;
-  onAbort: (() => void) | null = null;
+  /** registered on `signal` (the exchange itself is the listener: `handleEvent`) */
+  listening = false;
   /** the connection carrying it (a retry moves it to a new one) */
   conn: Conn | null = null;
   retried = false;
@@ -163,7 +169,13 @@ class Exchange {
     readonly resolve: (r: PooledReply) => void,
     readonly reject: (e: unknown) => void,
     readonly signal: AbortLike | null | undefined,
+    readonly client: Http1Pool,
   ) {}
+
+  /** the signal aborted: the call fails with its reason and the connection is closed */
+  handleEvent() {
+    this.client.abortExchange(this);
+  }
 }
 
 export class PooledReply implements UpstreamReply {
@@ -432,7 +444,17 @@ export class Http1Pool {
       wire = body === null ? h : Buffer.concat([h, typeof body === "string" ? Buffer.from(body) : body]);
     }
     const size = typeof wire === "string" ? head.text.length + Math.max(length, 0) : wire.length;
-    return new Promise<PooledReply>((resolve, reject) => this.#start(new Exchange(pool, method, wire, size, resolve, reject, signal), false));
+    // withResolvers rather than an executor: no closure (and its scope) per request
+    const { promise, resolve, reject } = Promise.withResolvers<PooledReply>();
+    this.#start(new Exchange(pool, method, wire, size, resolve, reject, signal, this), false);
+    return promise;
+  }
+
+  /** @internal an exchange's signal aborted */
+  abortExchange(ex: Exchange) {
+    const c = ex.conn!;
+    this.#failExchange(c, ex, ex.signal!.reason);
+    destroy(c);
   }
 
   #pool(url: URL): OriginPool {
@@ -461,7 +483,7 @@ export class Http1Pool {
       (err) => {
         if (ex.settled) return;
         ex.settled = true;
-        if (ex.onAbort !== null) ex.signal?.removeEventListener("abort", ex.onAbort);
+        if (ex.listening) ex.signal?.removeEventListener("abort", ex);
         ex.reject(err);
       },
     );
@@ -480,13 +502,9 @@ export class Http1Pool {
     conn.socket.timeout(0);
     conn.exchange = ex;
     ex.conn = conn;
-    if (ex.signal && ex.onAbort === null) {
-      ex.onAbort = () => {
-        const c = ex.conn!;
-        this.#failExchange(c, ex, ex.signal!.reason);
-        destroy(c);
-      };
-      ex.signal.addEventListener("abort", ex.onAbort, { once: true });
+    if (ex.signal && !ex.listening) {
+      ex.listening = true;
+      ex.signal.addEventListener("abort", ex, { once: true });
     }
     const wire = ex.wire!;
     const n: number = conn.socket.write(wire);
@@ -735,9 +753,9 @@ export class Http1Pool {
   #complete(conn: Conn, ex: Exchange) {
     if (ex.spanBuf !== null) this.#emit(ex);
     this.#settle(ex);
-    if (ex.onAbort !== null) {
-      ex.signal!.removeEventListener("abort", ex.onAbort);
-      ex.onAbort = null;
+    if (ex.listening) {
+      ex.signal!.removeEventListener("abort", ex);
+      ex.listening = false;
     }
     conn.exchange = null;
     ex.reply!.end();
@@ -755,9 +773,9 @@ export class Http1Pool {
   #failExchange(conn: Conn, ex: Exchange, err: unknown, drop = false) {
     ex.spanBuf = null;
     if (ex.spans !== null) ex.spans.length = 0;
-    if (ex.onAbort !== null) {
-      ex.signal?.removeEventListener("abort", ex.onAbort);
-      ex.onAbort = null;
+    if (ex.listening) {
+      ex.signal?.removeEventListener("abort", ex);
+      ex.listening = false;
     }
     if (conn.exchange === ex) conn.exchange = null;
     if (drop) this.#drop(conn);
