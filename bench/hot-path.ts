@@ -24,7 +24,20 @@ export interface HotPathResult {
   bare: number;
 }
 
-export async function benchHotPath(requests = 10_000, rounds = 9): Promise<HotPathResult> {
+export interface HotPath {
+  /** the gateway's chat-completions route handler, its upstream answered in memory */
+  gateway: (r: Request) => Promise<Response>;
+  /** a handler that forwards body and answer, through the same in-memory upstream */
+  bare: (r: Request) => Promise<Response>;
+  /** a chat completion request as the benchmark sends it */
+  request(): Request;
+  /** the gateway's request log, to flush */
+  flush(): void;
+  close(): void;
+}
+
+/** The gateway's chat handler on a fresh data dir, its upstream answered in memory (as the pooled client hands it over). */
+export function makeHotPath(): HotPath {
   const upstreamText = JSON.stringify(COMPLETION);
   const upstream = (async () => new Response(upstreamText, { headers: { "content-type": "application/json" } })) as unknown as typeof fetch;
   // the gateway's upstream client answers a whole JSON body as a decoded string (providers/http1.ts); so does its
@@ -43,18 +56,20 @@ export async function benchHotPath(requests = 10_000, rounds = 9): Promise<HotPa
   });
   const dataDir = mkdtempSync(join(tmpdir(), "sb-hot-"));
   const gw = openGateway({ dataDir, fetch: pooled });
-  try {
-    applyConfig(
-      gw,
-      parseConfig(
-        "accounts:\n  - name: bench\n    provider: openai\n    base_url: http://127.0.0.1:9/v1\n    auth: { api_key: upstream }\n    models:\n      - { name: gpt-4o-mini, types: [chat] }\n",
-        "bench.yaml",
-      ),
-    );
-    const key = createKey(gw.store, { name: "bench", subject: "user:bench", role: "admin" }).key;
-    gw.registry.reload();
-    const gateway = hotRoutes(gw, ["/v1"])["/v1/chat/completions"]!.POST;
-    const bare = async (req: Request) => {
+  applyConfig(
+    gw,
+    parseConfig(
+      "accounts:\n  - name: bench\n    provider: openai\n    base_url: http://127.0.0.1:9/v1\n    auth: { api_key: upstream }\n    models:\n      - { name: gpt-4o-mini, types: [chat] }\n",
+      "bench.yaml",
+    ),
+  );
+  const key = createKey(gw.store, { name: "bench", subject: "user:bench", role: "admin" }).key;
+  gw.registry.reload();
+  const body = JSON.stringify({ model: "bench/gpt-4o-mini", messages: [{ role: "user", content: "Hello!" }] });
+  const headers = { "content-type": "application/json", authorization: `Bearer ${key}`, "content-length": String(body.length) };
+  return {
+    gateway: hotRoutes(gw, ["/v1"])["/v1/chat/completions"]!.POST,
+    bare: async (req: Request) => {
       const res = await upstream("http://127.0.0.1:9/v1/chat/completions", {
         method: "POST",
         headers: { "content-type": "application/json", authorization: "Bearer upstream" },
@@ -63,38 +78,51 @@ export async function benchHotPath(requests = 10_000, rounds = 9): Promise<HotPa
       const h = new Headers(res.headers);
       h.delete("content-length");
       return new Response(res.body, { status: res.status, headers: h });
-    };
-    const body = JSON.stringify({ model: "bench/gpt-4o-mini", messages: [{ role: "user", content: "Hello!" }] });
-    const headers = { "content-type": "application/json", authorization: `Bearer ${key}`, "content-length": String(body.length) };
+    },
+    request: () => new Request("http://127.0.0.1/v1/chat/completions", { method: "POST", headers, body }),
+    flush: () => gw.logs.flush(),
+    close: () => {
+      gw.store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
 
-    // 32 requests in flight at a time, like the loopback benchmark; the log is flushed before the clock stops
+/** `requests` through `handler`, 32 in flight at a time like the loopback benchmark. */
+export async function drive(hp: HotPath, handler: (r: Request) => Promise<Response>, requests: number): Promise<void> {
+  for (let i = 0; i < requests; i += 32) {
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        const res = await handler(hp.request());
+        const text = await res.text();
+        if (res.status !== 200) throw new Error(`hot path answered ${res.status}: ${text}`);
+      }),
+    );
+  }
+}
+
+export async function benchHotPath(requests = 10_000, rounds = 9): Promise<HotPathResult> {
+  const hp = makeHotPath();
+  try {
+    // the log is flushed before the clock stops
     const run = async (handler: (r: Request) => Promise<Response>): Promise<number> => {
       const c0 = process.cpuUsage();
-      for (let i = 0; i < requests; i += 32) {
-        await Promise.all(
-          Array.from({ length: 32 }, async () => {
-            const res = await handler(new Request("http://127.0.0.1/v1/chat/completions", { method: "POST", headers, body }));
-            const text = await res.text();
-            if (res.status !== 200) throw new Error(`hot path answered ${res.status}: ${text}`);
-          }),
-        );
-      }
-      gw.logs.flush();
+      await drive(hp, handler, requests);
+      hp.flush();
       const c = process.cpuUsage(c0);
       return (c.user + c.system) / requests;
     };
     const g: number[] = [];
     const b: number[] = [];
     for (let r = 0; r < rounds + 1; r++) {
-      const gr = await run(gateway);
-      const br = await run(bare);
+      const gr = await run(hp.gateway);
+      const br = await run(hp.bare);
       if (r > 0) (g.push(gr), b.push(br)); // the first round warms up the JIT
     }
     const median = (v: number[]) => v.sort((x, y) => x - y)[v.length >> 1]!;
     return { gateway: median(g), bare: median(b) };
   } finally {
-    gw.store.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    hp.close();
   }
 }
 

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { benchAnthropicStream } from "./anthropic-stream.ts";
+import { allocPerRequest } from "./alloc.ts";
 import { benchHotPath } from "./hot-path.ts";
 import { STREAM_EVENTS } from "./upstream.ts";
 
@@ -201,6 +202,8 @@ const peakRss = rssMb(gateway.proc.pid, "VmHWM");
 const rss = rssMb(gateway.proc.pid);
 const chunk = await benchAnthropicStream();
 const hot = await benchHotPath();
+const allocGateway = await allocPerRequest("gateway");
+const allocBare = await allocPerRequest("bare");
 
 console.log(`\ngateway: ${useBinary ? "dist/switchboard (compiled)" : "bun src/main.ts"}`);
 console.log(
@@ -236,6 +239,10 @@ console.log(
 
 console.log(
   `hot path in-process, µs CPU per request: gateway handler ${hot.gateway.toFixed(2)}, bare forwarding handler ${hot.bare.toFixed(2)}, gateway's own work ${(hot.gateway - hot.bare).toFixed(2)}`,
+);
+
+console.log(
+  `JS heap allocated per request in-process (bench/alloc.ts): gateway handler ${allocGateway.toFixed(0)} B, bare forwarding handler ${allocBare.toFixed(0)} B`,
 );
 
 for (const p of [gateway.proc, bare.proc, bareStream.proc, ely.proc, minimal.proc, upstream.proc, streamUpstream.proc]) p.kill("SIGTERM");
