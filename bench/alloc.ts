@@ -11,22 +11,7 @@
 import { parseArgs } from "node:util";
 import { drive, makeHotPath } from "./hot-path.ts";
 
-const { values } = parseArgs({ options: { requests: { type: "string" }, child: { type: "string" } } });
-const N = Number(values.requests ?? 200_000);
-
-if (values.child) {
-  const hp = makeHotPath();
-  const handler = values.child === "bare" ? hp.bare : hp.gateway;
-  await drive(hp, handler, 3_000); // warm-up
-  console.error("ALLOC-START");
-  await drive(hp, handler, N);
-  console.error("ALLOC-END");
-  hp.flush();
-  hp.close();
-  process.exit(0);
-}
-
-export async function allocPerRequest(which: "gateway" | "bare", requests = N): Promise<number> {
+export async function allocPerRequest(which: "gateway" | "bare", requests = 200_000): Promise<number> {
   const proc = Bun.spawn([process.execPath, import.meta.path, "--child", which, "--requests", String(requests)], {
     env: { ...process.env, BUN_JSC_logGC: "1" },
     stdout: "ignore",
@@ -41,7 +26,20 @@ export async function allocPerRequest(which: "gateway" | "bare", requests = N): 
 }
 
 if (import.meta.main) {
-  const g = await allocPerRequest("gateway");
-  const b = await allocPerRequest("bare");
+  const { values } = parseArgs({ options: { requests: { type: "string" }, child: { type: "string" } } });
+  const n = Number(values.requests ?? 200_000);
+  if (values.child) {
+    const hp = makeHotPath();
+    const handler = values.child === "bare" ? hp.bare : hp.gateway;
+    await drive(hp, handler, 3_000); // warm-up
+    console.error("ALLOC-START");
+    await drive(hp, handler, n);
+    console.error("ALLOC-END");
+    hp.flush();
+    hp.close();
+    process.exit(0);
+  }
+  const g = await allocPerRequest("gateway", n);
+  const b = await allocPerRequest("bare", n);
   console.log(`JS heap allocated per request, in-process: gateway handler ${g.toFixed(0)} B, bare forwarding handler ${b.toFixed(0)} B, the gateway's own ${(g - b).toFixed(0)} B`);
 }
