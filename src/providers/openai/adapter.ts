@@ -16,15 +16,18 @@ import { baseUrlOf, jsonUpstreamHeaders, OPENAI_PROFILES, upstreamHeaders, type 
  */
 function postJson(ctx: CallContext, profile: OpenAIProfile, path: string, body: unknown): Promise<UpstreamReply> {
   const account = ctx.target.account;
+  // outside the try: an account without a base URL is its own error (500 account_misconfigured), not a network one
+  const url = baseUrlOf(account, profile) + path;
+  const init: RequestInit = {
+    method: "POST",
+    headers: jsonUpstreamHeaders(account, profile),
+    body: JSON.stringify(body),
+    signal: ctx.signal as AbortSignal, // or a CallSignal, which every UpstreamFetch takes
+    redirect: "manual",
+  };
   let sent: Promise<UpstreamReply>;
   try {
-    sent = ctx.fetch(baseUrlOf(account, profile) + path, {
-      method: "POST",
-      headers: jsonUpstreamHeaders(account, profile),
-      body: JSON.stringify(body),
-      signal: ctx.signal as AbortSignal, // or a CallSignal, which every UpstreamFetch takes
-      redirect: "manual",
-    });
+    sent = ctx.fetch(url, init);
   } catch (err) {
     return Promise.reject(fetchFailure(err, account.name, ctx.signal));
   }
