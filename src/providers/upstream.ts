@@ -7,14 +7,18 @@ import { GatewayError } from "../http/errors.ts";
 import type { CallContext } from "./types.ts";
 import type { UpstreamReply } from "./http1.ts";
 
-/** `init` is the caller's own fresh object: the call's signal and redirect policy are set on it. */
-export async function upstreamFetch(ctx: CallContext, url: string, init: RequestInit): Promise<UpstreamReply> {
+/**
+ * `init` is the caller's own fresh object: the call's signal and redirect policy are set on it. Not async itself
+ * (the caller's frame does the waiting: one frame less per upstream call on the hot path).
+ */
+export function upstreamFetch(ctx: CallContext, url: string, init: RequestInit): Promise<UpstreamReply> {
   init.signal = ctx.signal as AbortSignal; // or a CallSignal, which every UpstreamFetch takes
   init.redirect = "manual";
+  const failed = (err: unknown) => Promise.reject(fetchFailure(err, ctx.target.account.name, ctx.signal));
   try {
-    return await ctx.fetch(url, init);
-  } catch (err: any) {
-    throw fetchFailure(err, ctx.target.account.name, ctx.signal);
+    return ctx.fetch(url, init).catch(failed);
+  } catch (err) {
+    return failed(err);
   }
 }
 

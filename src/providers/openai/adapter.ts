@@ -3,38 +3,21 @@
  * with the upstream model id and the account's credential; responses come back untouched.
  */
 import { GatewayError } from "../../http/errors.ts";
-import { fetchFailure, openAIErrorFields, sseTransform, upstreamError, upstreamFetch } from "../upstream.ts";
+import { openAIErrorFields, sseTransform, upstreamError, upstreamFetch } from "../upstream.ts";
 import type { UpstreamReply } from "../http1.ts";
 import type { CallContext, ChatResult, JsonResult, ProviderAdapter, StreamItem } from "../types.ts";
 import { usageFromJsonText } from "../../usage/normalize.ts";
 import { baseUrlOf, jsonUpstreamHeaders, OPENAI_PROFILES, upstreamHeaders, type OpenAIProfile } from "./profiles.ts";
 
-/**
- * POSTs a JSON body to the account; a failure to reach it becomes its gateway error (502/504, the account named), an
- * error status the upstream's error. Not async itself: the caller's frame does the waiting (one frame less per
- * request on the hot path).
- */
+/** POSTs a JSON body to the account; an error status becomes the upstream's error. */
 function postJson(ctx: CallContext, profile: OpenAIProfile, path: string, body: unknown): Promise<UpstreamReply> {
   const account = ctx.target.account;
-  // outside the try: an account without a base URL is its own error (500 account_misconfigured), not a network one
-  const url = baseUrlOf(account, profile) + path;
-  const init: RequestInit = {
+  const sent = upstreamFetch(ctx, baseUrlOf(account, profile) + path, {
     method: "POST",
     headers: jsonUpstreamHeaders(account, profile),
     body: JSON.stringify(body),
-    signal: ctx.signal as AbortSignal, // or a CallSignal, which every UpstreamFetch takes
-    redirect: "manual",
-  };
-  let sent: Promise<UpstreamReply>;
-  try {
-    sent = ctx.fetch(url, init);
-  } catch (err) {
-    return Promise.reject(fetchFailure(err, account.name, ctx.signal));
-  }
-  return sent.then(
-    (res) => (res.ok ? res : res.text().then((text) => Promise.reject(upstreamError(account.name, res.status, text, openAIErrorFields)))),
-    (err) => Promise.reject(fetchFailure(err, account.name, ctx.signal)),
-  );
+  });
+  return sent.then((res) => (res.ok ? res : res.text().then((text) => Promise.reject(upstreamError(account.name, res.status, text, openAIErrorFields)))));
 }
 
 /**
