@@ -13,7 +13,8 @@ import type { Principal } from "../core/access.ts";
 import { toGatewayError } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { authenticate } from "./auth.ts";
-import { checkBodySize, errorResponse, GatewayError, invalidJson, pathToParam } from "./errors.ts";
+import { errorResponse, GatewayError, pathToParam } from "./errors.ts";
+import { readJsonBody } from "./json-body.ts";
 
 /** The OpenAI-style 400 for the first schema violation (shared with the Elysia app's error handler). */
 export function validationError(first: Pick<ValueError, "path" | "message" | "value"> | undefined): GatewayError {
@@ -33,14 +34,7 @@ function route(gw: Gateway, schema: TSchema, handler: Handler) {
   return async (request: Request): Promise<Response> => {
     try {
       const principal = authenticate(gw.registry, request.headers);
-      // readJsonBody's work, inline: one async frame less per request
-      checkBodySize(request.headers, gw.settings.maxBodyBytes);
-      let body: unknown;
-      try {
-        body = await request.json();
-      } catch {
-        throw invalidJson();
-      }
+      const body = await readJsonBody(request, gw.settings.maxBodyBytes);
       if (!check.Check(body)) throw validationError(check.Errors(body).First());
       return await handler(gw, principal, body as Record<string, any>, request);
     } catch (e) {

@@ -4,14 +4,13 @@
  */
 import { checkBodySize, invalidJson } from "./errors.ts";
 
-export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+/** Not async itself (the caller's frame does the waiting: one frame less per request on the hot routes). */
+export function readJsonBody(request: Request, limit: number): Promise<unknown> {
   checkBodySize(request.headers, limit);
-  try {
-    return await request.json();
-  } catch {
-    throw invalidJson();
-  }
+  return request.json().catch(rejectInvalidJson);
 }
+
+const rejectInvalidJson = () => Promise.reject(invalidJson());
 
 export function jsonParser(limit: number) {
   return ({ request }: { request: Request }) => readJsonBody(request, limit);
