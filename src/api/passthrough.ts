@@ -3,7 +3,7 @@
  * (method, query, body and streams), with the account's credential in place of the client's key.
  */
 import type { Principal } from "../core/access.ts";
-import { requestTimeoutMs, responseHeaders, toGatewayError, upstreamSignal } from "../core/dispatch.ts";
+import { InferenceCall, requestTimeoutMs, responseHeaders, toGatewayError, upstreamSignal } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { resolveAccount } from "../core/resolve.ts";
 import { checkBodySize, GatewayError } from "../http/errors.ts";
@@ -30,12 +30,8 @@ export async function passthrough(gw: Gateway, p: Principal, request: Request, p
     }
     const model: ModelRecord = { account: account.name, name: "*", modelId: "*", types: [] };
     const target = { account, model, id: `${account.name}/*` };
-    const signal = upstreamSignal(requestTimeoutMs(gw, request.headers), log);
-    const res = await adapter.proxy(
-      { target, signal, fetch: gw.fetch, notes: log.notes, requestId: log.id },
-      request,
-      path,
-    );
+    const call = new InferenceCall(target, upstreamSignal(requestTimeoutMs(gw, request.headers), log), gw, log);
+    const res = await adapter.proxy(call, request, path);
     log.finish(res.status, null, res.ok ? null : `upstream status ${res.status}`, account.name);
     for (const [k, v] of responseHeaders(undefined, log.id)) res.headers.set(k, v);
     return res;

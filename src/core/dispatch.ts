@@ -81,8 +81,6 @@ function sweep() {
  */
 export class InferenceCall implements CallContext {
   readonly fetch: UpstreamFetch;
-  readonly notes: string[];
-  readonly requestId: string;
   constructor(
     readonly target: Target,
     readonly signal: UpstreamDeadline,
@@ -90,8 +88,12 @@ export class InferenceCall implements CallContext {
     readonly log: RequestLog,
   ) {
     this.fetch = gw.fetch;
-    this.notes = log.notes;
-    this.requestId = log.id;
+  }
+  get notes(): string[] {
+    return this.log.notes;
+  }
+  get requestId(): string {
+    return this.log.id;
   }
   touch() {
     this.signal.touch();
