@@ -60,39 +60,6 @@ export class LogWriter {
     return s;
   }
 
-  /** Queues one entry given as an object (the request path uses `row`, which needs none). */
-  push(e: NewRequestLog): void {
-    const tokens = e.promptTokens != null || e.completionTokens != null || e.cachedTokens != null || e.cacheWriteTokens != null || e.reasoningTokens != null;
-    this.row(
-      e.id,
-      e.ts,
-      e.keyId ?? null,
-      e.subject ?? null,
-      e.account ?? null,
-      e.model ?? null,
-      e.endpoint,
-      e.method ?? "POST",
-      e.status,
-      e.stream ?? false,
-      e.latencyMs,
-      e.ttftMs ?? null,
-      tokens
-        ? {
-            promptTokens: e.promptTokens ?? null,
-            completionTokens: e.completionTokens ?? null,
-            cachedTokens: e.cachedTokens ?? null,
-            cacheWriteTokens: e.cacheWriteTokens ?? null,
-            cacheWrite1hTokens: null,
-            reasoningTokens: e.reasoningTokens ?? null,
-          } as unknown as Usage
-        : null,
-      e.costUsd ?? null,
-      e.metadata ?? null,
-      e.notes ?? null,
-      e.error ?? null,
-    );
-  }
-
   /**
    * Queues one entry: its values go into the page being filled as they are, in KEYS order and encoded as Drizzle
    * stores them (JSON text, booleans as 0/1); no object is made for it.

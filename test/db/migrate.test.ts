@@ -37,7 +37,10 @@ describe("embedded migrations", () => {
       const a = openStore(file);
       const { info } = createKey(a, { name: "k", subject: "user:a@example.com" });
       const logs = new LogWriter(a);
-      for (let i = 0; i < 70; i++) logs.push({ id: `req_${i}`, ts: Date.now(), endpoint: "chat/completions", status: 200, latencyMs: 1, promptTokens: i, metadata: { i: String(i) } });
+      const usage = (i: number) => ({ promptTokens: i, completionTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, cacheWrite1hTokens: 0, reasoningTokens: 0 });
+      for (let i = 0; i < 70; i++) {
+        logs.row(`req_${i}`, Date.now(), null, null, null, null, "chat/completions", "POST", 200, false, 1, null, usage(i), null, { i: String(i) }, null, null);
+      }
       expect(logs.flush()).toBe(70);
       const applied = a.sqlite.query("select count(*) as n from __drizzle_migrations").get() as { n: number };
       a.close();
