@@ -131,6 +131,8 @@ export interface Endpoint {
   target: string;
   /** host[:port] for the Host header */
   host: string;
+  /** request heads without their framing, per frozen headers object (see headPrefix) */
+  heads?: WeakMap<object, { method: string; userAgent: string; head: HeadState }>;
 }
 
 interface OriginPool {
@@ -865,17 +867,16 @@ function requestHead(to: Endpoint, method: string, headers: HeadersInit | undefi
 }
 
 /**
- * Heads without their framing, per frozen headers object (the gateway freezes each account's headers, built once
- * per account record): the same account and endpoint then cost no header checks and no string building per request.
- * A headers object that is not frozen might change between calls and is rendered every time.
+ * Heads without their framing, kept on the endpoint per frozen headers object (the gateway freezes each account's
+ * headers, built once per account record): the same account and endpoint then cost no header checks and no string
+ * building per request, and an account whose calls alternate between endpoints keeps one head for each. A headers
+ * object that is not frozen might change between calls and is rendered every time.
  */
-const prefixes = new WeakMap<object, { to: Endpoint; method: string; userAgent: string; head: HeadState }>();
-
 function headPrefix(to: Endpoint, method: string, headers: HeadersInit | undefined, userAgent: string): HeadState {
   const cacheable = headers !== undefined && !(headers instanceof Headers) && !Array.isArray(headers) && Object.isFrozen(headers);
   if (cacheable) {
-    const c = prefixes.get(headers);
-    if (c !== undefined && c.to === to && c.method === method && c.userAgent === userAgent) return c.head;
+    const c = to.heads?.get(headers);
+    if (c !== undefined && c.method === method && c.userAgent === userAgent) return c.head;
   }
   // a parsed URL's path, query and host are ASCII already
   const h: HeadState = { text: `${method} ${to.target} HTTP/1.1\r\nhost: ${to.host}\r\n`, ascii: true, seen: 0 };
@@ -891,7 +892,7 @@ function headPrefix(to: Endpoint, method: string, headers: HeadersInit | undefin
   if (!(h.seen & 1)) h.text += `user-agent: ${userAgent}\r\n`;
   if (!(h.seen & 2)) h.text += "accept-encoding: gzip, deflate\r\n";
   if (!(h.seen & 4)) h.text += "accept: */*\r\n";
-  if (cacheable) prefixes.set(headers, { to, method, userAgent, head: h });
+  if (cacheable) (to.heads ??= new WeakMap()).set(headers, { method, userAgent, head: h });
   return h;
 }
 
