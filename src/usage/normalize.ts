@@ -148,13 +148,15 @@ function scanUsage(t: string, open: number): Usage | undefined {
     promptTokens: either(prompt, input),
     completionTokens: either(completion, output),
     cachedTokens: either(cachedP, cachedI),
-    cacheWriteTokens: either(creation, NaN),
-    cacheWrite1hTokens: either(creation1h, NaN),
+    cacheWriteTokens: orZero(creation),
+    cacheWrite1hTokens: orZero(creation1h),
     reasoningTokens: either(reasoningC, reasoningO),
   };
 }
 
-const either = (a: number, b: number) => (a === a ? a : b === b ? b : 0);
+/** a, else b, else 0 (NaN: absent) */
+const either = (a: number, b: number) => (a === a ? a : orZero(b));
+const orZero = (a: number) => (a === a ? a : 0);
 const keyIs = (t: string, start: number, end: number, name: string) => end - start === name.length && t.startsWith(name, start);
 
 /** `{"provider":"<account>", …rest of an upstream JSON object}` without re-serialising it. */
