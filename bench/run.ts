@@ -2,7 +2,8 @@
  * Loopback benchmark: a mock upstream, the gateway (auth and request logging on) and a bare Bun fetch proxy, each
  * loaded with the same concurrency for the same time, the targets taking turns in short runs so that a shared
  * machine's changing load falls on all of them alike. Prints RPS, p50/p99 latency, the gateway's RSS and the
- * gateway / bare-proxy ratio. Usage: npm run bench [-- --seconds 5 --concurrency 1,32 --rounds 10]
+ * gateway / bare-proxy ratio, once for each load generator (--client). Usage:
+ * npm run bench [-- --seconds 5 --concurrency 1,32 --rounds 10 --client raw,fetch]
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,13 +12,23 @@ import { parseArgs } from "node:util";
 import { benchAnthropicStream } from "./anthropic-stream.ts";
 import { allocPerRequest } from "./alloc.ts";
 import { benchHotPath } from "./hot-path.ts";
+import { loadRaw, type Run } from "./loadgen.ts";
 import { STREAM_EVENTS } from "./upstream.ts";
 
-const { values } = parseArgs({ options: { seconds: { type: "string" }, concurrency: { type: "string" }, rounds: { type: "string" } } });
+const { values } = parseArgs({
+  options: { seconds: { type: "string" }, concurrency: { type: "string" }, rounds: { type: "string" }, client: { type: "string" } },
+});
 const SECONDS = Number(values.seconds ?? 5);
 /** each target's time is split into this many runs, the targets taking turns (a shared machine's load drifts) */
 const ROUNDS = Math.max(1, Number(values.rounds ?? 10));
 const LEVELS = (values.concurrency ?? "1,32").split(",").map(Number);
+/**
+ * The load generators for the non-streaming runs: "raw" (bench/loadgen.ts: keep-alive HTTP/1.1 on one thread, like
+ * wrk) and "fetch" (concurrent fetch loops, as a JS client would send them: more CPU per request, and a second
+ * thread, taken from the shared cores).
+ */
+const CLIENTS = (values.client ?? "raw,fetch").split(",") as ("raw" | "fetch")[];
+if (CLIENTS.some((c) => c !== "raw" && c !== "fetch")) throw new Error("--client takes raw, fetch or raw,fetch");
 const root = join(import.meta.dir, "..");
 
 async function startProc(args: string[], env: Record<string, string> = {}, ready = /^(\d+)$/m, exe = process.execPath) {
@@ -45,11 +56,6 @@ interface Result {
   errors: number;
 }
 
-interface Run {
-  lat: number[];
-  seconds: number;
-  errors: number;
-}
 
 const CHAT = JSON.stringify({ model: "bench/gpt-4o-mini", messages: [{ role: "user", content: "Hello!" }] });
 
@@ -183,12 +189,16 @@ function medianRoundRatio(a: number[], b: number[]): number {
 for (const t of Object.values(targets)) await load(t.url, headers, 8, 1);
 
 const rows: string[] = [];
-const results: Record<string, Record<number, Result & { roundRps: number[] }>> = {};
-for (const c of LEVELS) {
-  const level = await takeTurns(targets, (url, seconds) => load(url, headers, c, seconds));
-  for (const [name, r] of Object.entries(level)) {
-    (results[name] ??= {})[c] = r;
-    rows.push(`| ${name} | ${c} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.cpuPerReq.toFixed(1)} | ${r.errors} |`);
+/** results[client][target][concurrency] */
+const results: Record<string, Record<string, Record<number, Result & { roundRps: number[] }>>> = {};
+for (const client of CLIENTS) {
+  for (const t of Object.values(targets)) if (client === "raw") await loadRaw(t.url, headers, 8, 0.5, CHAT);
+  for (const c of LEVELS) {
+    const level = await takeTurns(targets, (url, seconds) => (client === "raw" ? loadRaw(url, headers, c, seconds, CHAT) : load(url, headers, c, seconds)));
+    for (const [name, r] of Object.entries(level)) {
+      ((results[client] ??= {})[name] ??= {})[c] = r;
+      rows.push(`| ${client} | ${name} | ${c} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.cpuPerReq.toFixed(1)} | ${r.errors} |`);
+    }
   }
 }
 // the peak of the non-streaming runs (the issue's measure), before the streams add their own
@@ -220,15 +230,15 @@ console.log(`\ngateway: ${useBinary ? "dist/switchboard (compiled)" : "bun src/m
 console.log(
   `\nLoopback, ${SECONDS} s per target and concurrency in ${ROUNDS} turns, non-streaming chat completions (${new Date().toISOString()})\n`,
 );
-console.log("| target | concurrency | req/s | p50 ms | p99 ms | µs CPU / req | errors |\n|---|---|---|---|---|---|---|");
+console.log("| client | target | concurrency | req/s | p50 ms | p99 ms | µs CPU / req | errors |\n|---|---|---|---|---|---|---|---|");
 console.log(rows.join("\n"));
 console.log("");
-for (const c of LEVELS) {
-  const g = results.gateway![c]!;
-  const b = results["bare proxy"]![c]!;
-  const m = results["minimal gateway"]![c]!;
+for (const client of CLIENTS) for (const c of LEVELS) {
+  const g = results[client]!.gateway![c]!;
+  const b = results[client]!["bare proxy"]![c]!;
+  const m = results[client]!["minimal gateway"]![c]!;
   console.log(
-    `concurrency ${c}: gateway/bare throughput ${((g.rps / b.rps) * 100).toFixed(1)} % (median of the ${ROUNDS} rounds' ratios ${(medianRoundRatio(g.roundRps, b.roundRps) * 100).toFixed(1)} %; minimal gateway/bare ${((m.rps / b.rps) * 100).toFixed(1)} %), added p50 ${(g.p50 - b.p50).toFixed(3)} ms, added p99 ${(g.p99 - b.p99).toFixed(3)} ms`,
+    `${client} client, concurrency ${c}: gateway/bare throughput ${((g.rps / b.rps) * 100).toFixed(1)} % (median of the ${ROUNDS} rounds' ratios ${(medianRoundRatio(g.roundRps, b.roundRps) * 100).toFixed(1)} %; minimal gateway/bare ${((m.rps / b.rps) * 100).toFixed(1)} %), added p50 ${(g.p50 - b.p50).toFixed(3)} ms, added p99 ${(g.p99 - b.p99).toFixed(3)} ms`,
   );
 }
 console.log(`\nStreams of ${STREAM_EVENTS} content events (+ role, finish, usage, [DONE]), ${STREAM_C} at a time:\n`);
