@@ -2,7 +2,7 @@
  * Chunks per second through the Anthropic stream translator, in one thread: a synthetic Anthropic SSE stream of
  * N text deltas (as bytes, in network-sized pieces) → SSE parse → translate → OpenAI chunk items → SSE bytes out.
  */
-import { anthropicStreamItems, anthropicStreamTranslator } from "../src/providers/anthropic/anthropic-stream.ts";
+import { anthropicItemSource, anthropicStreamItems, anthropicStreamTranslator } from "../src/providers/anthropic/anthropic-stream.ts";
 import { encodeChatStream } from "../src/http/sse.ts";
 
 function events(n: number) {
@@ -55,7 +55,7 @@ export async function benchAnthropicStream(n = 200_000): Promise<{ translate: nu
   const bytesToItems = n / ((performance.now() - t) / 1000);
 
   t = performance.now();
-  const items = anthropicStreamItems(fromArray(bytes), { account: "bench" }).getReader();
+  const items = anthropicItemSource(fromArray(bytes), { account: "bench" });
   await drain(
     encodeChatStream(items, [], { includeUsage: true, provider: "bench", heartbeatMs: 15_000, onFirstToken() {}, onEnd() {} }),
   );

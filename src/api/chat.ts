@@ -50,10 +50,9 @@ export async function chatCompletions(gw: Gateway, p: Principal, body: Record<st
       return new Response(text, { headers: responseHeaders(target, log.id, JSON_HEADERS) });
     }
     log.stream = true;
-    const reader = result.items.getReader();
-    const head = await readUntilContent(reader);
+    const head = await readUntilContent(result.items);
     call.touch();
-    const stream = encodeChatStream(reader, head, {
+    const stream = encodeChatStream(result.items, head, {
       includeUsage,
       provider: target.account.name,
       strict,

@@ -32,7 +32,10 @@ async function testModel(account: AccountRecord, m: ModelRecord, fetchImpl: Upst
     const adapter = adapterFor(account.provider, account.name);
     if (m.types.includes("chat")) {
       const r = await adapter.chat(ctx, { model: ctx.target.id, messages: [{ role: "user", content: "ping" }], max_tokens: 1 });
-      if (r.stream) await readUntilContent(r.items.getReader());
+      if (r.stream) {
+        await readUntilContent(r.items);
+        r.items.cancel().catch(() => {});
+      }
     } else if (m.types.includes("embedding") && adapter.embeddings) {
       await adapter.embeddings(ctx, { model: ctx.target.id, input: "ping" });
     } else {

@@ -5,7 +5,7 @@
  */
 import { GatewayError } from "./errors.ts";
 import type { StreamItem } from "../providers/types.ts";
-import { fetchFailure } from "../providers/upstream.ts";
+import { fetchFailure, type ItemSource } from "../providers/upstream.ts";
 import { withProvider } from "../usage/normalize.ts";
 
 const enc = new TextEncoder();
@@ -36,6 +36,11 @@ export function stripNonOpenAI(obj: Record<string, any>, key: "message" | "delta
   }
 }
 
+/** A stream event that is not JSON. */
+export function unreadableEvent(account: string): GatewayError {
+  return new GatewayError(502, `Account '${account}' sent an unreadable stream event`, { account });
+}
+
 /** True for a chunk that carries something the user sees (or the end): not a bare role announcement. */
 export function isContentChunk(chunk: any): boolean {
   if (chunk?.usage) return true;
@@ -51,30 +56,52 @@ export function isContentChunk(chunk: any): boolean {
 
 /**
  * Reads until the first content chunk. An error before any content is thrown (so the client gets a proper
- * HTTP error status and routing can fall back); the items read so far are returned to be sent first.
+ * HTTP error status and routing can fall back); the items read so far (with the rest of the read that brought the
+ * content) are returned to be sent first.
  */
-export async function readUntilContent(reader: ReadableStreamDefaultReader<StreamItem>): Promise<StreamItem[]> {
+export async function readUntilContent(source: ItemSource): Promise<StreamItem[]> {
   const head: StreamItem[] = [];
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return head;
-    if ("error" in value) {
-      reader.cancel().catch(() => {});
-      throw value.error;
+    const items = await source.next();
+    if (items === null) return head;
+    let content = false;
+    for (const value of items) {
+      if ("error" in value && !content) {
+        source.cancel().catch(() => {});
+        throw value.error;
+      }
+      head.push(value);
+      if (("chunk" in value && isContentChunk(value.chunk)) || "text" in value) content = true;
     }
-    head.push(value);
-    if ("chunk" in value && isContentChunk(value.chunk)) return head;
+    if (content) return head;
   }
 }
 
+/**
+ * OpenAI sends "usage":null in every chunk once usage is asked for: the text without it, cut where it stands once as
+ * written (a quote inside a JSON string is escaped, so the sequence cannot come from a value); the text as it is when
+ * it has no usage field; undefined when it cannot be cut from the text.
+ */
+export function withoutNullUsage(raw: string): string | undefined {
+  const at = raw.indexOf(',"usage":null');
+  if (at >= 0) return raw.indexOf(',"usage":null', at + 1) < 0 ? raw.slice(0, at) + raw.slice(at + 13) : undefined;
+  return raw.indexOf('"usage"') < 0 ? raw : undefined;
+}
+
 export function encodeChatStream(
-  reader: ReadableStreamDefaultReader<StreamItem>,
+  source: ItemSource,
   head: StreamItem[],
   hooks: StreamHooks,
 ): ReadableStream<Uint8Array> {
   let usage: unknown = null;
   let sawContent = false;
   let finished = false;
+  /** events written so far */
+  let sent = 0;
+  const send = (ctrl: ReadableStreamDefaultController<Uint8Array>, text: string) => {
+    sent++;
+    ctrl.enqueue(enc.encode(text));
+  };
 
   const end = (error: GatewayError | null) => {
     if (finished) return;
@@ -94,6 +121,26 @@ export function encodeChatStream(
       usage = item.usage;
       return true;
     }
+    if ("text" in item) {
+      // a plain chunk as the upstream wrote it (openai/adapter.ts: no usage but "usage":null, no error, no provider)
+      const text = hooks.strict ? undefined : hooks.includeUsage ? item.text : withoutNullUsage(item.text);
+      if (text !== undefined) {
+        if (!sawContent) {
+          sawContent = true;
+          hooks.onFirstToken();
+        }
+        send(ctrl, `data: ${withProvider(text, hooks.provider)}\n\n`);
+        return true;
+      }
+      // what the text alone cannot do (strict mode, a usage field that cannot be cut out): parsed after all
+      let chunk: Record<string, any>;
+      try {
+        chunk = JSON.parse(item.text);
+      } catch {
+        return emit({ error: unreadableEvent(hooks.provider) }, ctrl);
+      }
+      return emit({ chunk, raw: item.text }, ctrl);
+    }
     const chunk = item.chunk;
     if (chunk.usage) usage = chunk.usage;
     if (!sawContent && isContentChunk(chunk)) {
@@ -102,15 +149,10 @@ export function encodeChatStream(
     }
     const hideUsage = !hooks.includeUsage && "usage" in chunk;
     let raw = hooks.strict ? undefined : item.raw;
-    if (raw !== undefined && hideUsage) {
-      // OpenAI sends "usage":null in every chunk once usage is asked for: cut it from the text when it stands there
-      // once, as written (a quote inside a JSON string is escaped, so the sequence cannot come from a value)
-      const at = chunk.usage === null ? raw.indexOf(',"usage":null') : -1;
-      raw = at >= 0 && raw.indexOf(',"usage":null', at + 1) < 0 ? raw.slice(0, at) + raw.slice(at + 13) : undefined;
-    }
+    if (raw !== undefined && hideUsage) raw = chunk.usage === null ? withoutNullUsage(raw) : undefined;
     if (raw !== undefined) {
       // the upstream's own text, `provider` spliced in: no re-serialisation
-      ctrl.enqueue(enc.encode(`data: ${withProvider(raw, hooks.provider)}\n\n`));
+      send(ctrl, `data: ${withProvider(raw, hooks.provider)}\n\n`);
       return true;
     }
     if (hideUsage) {
@@ -119,7 +161,7 @@ export function encodeChatStream(
     }
     if (hooks.strict) stripNonOpenAI(chunk, "delta");
     else chunk.provider = hooks.provider;
-    ctrl.enqueue(enc.encode(`data: ${JSON.stringify(chunk)}\n\n`));
+    send(ctrl, `data: ${JSON.stringify(chunk)}\n\n`);
     return true;
   };
 
@@ -148,8 +190,8 @@ export function encodeChatStream(
         try {
           for (;;) {
             if (finished) return;
-            const r = await reader.read();
-            if (r.done) {
+            const items = await source.next();
+            if (items === null) {
               ctrl.enqueue(DONE);
               ctrl.close();
               stopHeartbeat();
@@ -157,11 +199,11 @@ export function encodeChatStream(
               return;
             }
             hooks.onProgress?.();
-            const before = ctrl.desiredSize;
-            if (!emit(r.value, ctrl)) return stopHeartbeat();
+            const before = sent;
+            for (const item of items) if (!emit(item, ctrl)) return stopHeartbeat();
             lastWrite = performance.now();
             // keep reading past items that produce no bytes (a hidden usage chunk)
-            if (ctrl.desiredSize !== before) return;
+            if (sent !== before) return;
           }
         } catch (e: any) {
           stopHeartbeat();
@@ -183,7 +225,7 @@ export function encodeChatStream(
       },
       cancel() {
         stopHeartbeat();
-        reader.cancel().catch(() => {});
+        source.cancel().catch(() => {});
         end(new GatewayError(499, "client closed the stream", { code: "client_closed_request" }));
       },
     },

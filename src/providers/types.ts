@@ -4,6 +4,7 @@
  */
 import type { GatewayError } from "../http/errors.ts";
 import type { CallSignal, UpstreamFetch } from "./http1.ts";
+import type { ItemSource } from "./upstream.ts";
 
 export const PROVIDER_KINDS = [
   "openai",
@@ -117,6 +118,9 @@ export type StreamItem =
   /** `raw`: the upstream's own JSON text of `chunk`, when `chunk` is exactly that (sent on with `provider` spliced
    *  in instead of re-serialised) */
   | { chunk: Record<string, any>; raw?: string }
+  /** an OpenAI-shaped chunk's JSON text, unparsed: after the first content chunk, when its text shows that it holds
+   *  nothing the gateway reads or changes but `provider` and a `"usage":null` (no usage, no error, no provider) */
+  | { text: string }
   | { error: GatewayError }
   | { usage: Record<string, any> };
 
@@ -128,7 +132,7 @@ export type ChatResult =
       stream: true;
       /** OpenAI chat.completion.chunk objects. A final usage chunk (choices: []) is always included when the
        *  provider reports usage; the core hides it from clients that did not ask for include_usage. */
-      items: ReadableStream<StreamItem>;
+      items: ItemSource;
     };
 
 export interface JsonResult {

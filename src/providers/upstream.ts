@@ -4,7 +4,7 @@
  */
 import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser";
 import { GatewayError } from "../http/errors.ts";
-import type { CallContext } from "./types.ts";
+import type { CallContext, StreamItem } from "./types.ts";
 import type { UpstreamReply } from "./http1.ts";
 
 /**
@@ -80,36 +80,89 @@ export function openAIErrorFields(body: any) {
   return { message, type: e.type, code: e.code != null ? String(e.code) : null, param: e.param ?? null };
 }
 
-/**
- * Upstream SSE bytes → whatever `onEvent` makes of each event, in one stage: the bytes are decoded and fed to
- * eventsource-parser in the same transform (a TextDecoderStream, an EventSourceParserStream and a mapping stage
- * each cost their promise hand-offs per chunk). Like EventSourceParserStream: parse errors are skipped, an event
- * over the parser's buffer limit ends the stream with an error, an unfinished last event is dropped. Never buffers
- * more than one event.
- */
-export function sseTransform<T>(
-  onEvent: (event: EventSourceMessage, out: TransformStreamDefaultController<T>) => void,
-): TransformStream<Uint8Array, T> {
-  const decoder = new TextDecoder();
-  let parser: EventSourceParser;
-  return new TransformStream<Uint8Array, T>({
-    start(controller) {
-      parser = createParser({
-        onEvent: (event) => onEvent(event, controller),
-        onError: (error) => {
-          if (error.type === "max-buffer-size-exceeded") controller.error(error);
-        },
-      });
-    },
-    transform(chunk) {
-      parser.feed(decoder.decode(chunk, { stream: true }));
-    },
-  });
+/** Where a stream's translation puts its items (the part of a TransformStream controller translators use). */
+export interface ItemSink {
+  enqueue(item: StreamItem): void;
+  /** nothing more comes: the rest of the upstream body is not read */
+  terminate(): void;
 }
 
-/** Upstream SSE bytes → parsed events. */
-export function sseEvents(body: ReadableStream<Uint8Array>): ReadableStream<EventSourceMessage> {
-  return body.pipeThrough(sseTransform<EventSourceMessage>((event, out) => out.enqueue(event)));
+/**
+ * A provider's stream as the gateway reads it: upstream bytes → SSE events → StreamItems in one synchronous step per
+ * upstream read, pulled by the reader of the client's stream (`encodeChatStream`). One await per upstream read
+ * instead of a promise hand-off per stage and event (a TransformStream per stage cost ~1.5 µs an event, more than
+ * the parsing in them). Nothing is read before it is asked for, and no more than one event is buffered.
+ */
+export interface ItemSource {
+  /** the items the next upstream read makes (at least one), or null once the stream has ended */
+  next(): Promise<StreamItem[] | null>;
+  cancel(): Promise<void>;
+}
+
+/**
+ * An ItemSource over an SSE body: `onEvent` translates each event into the sink, `onEnd` runs when the upstream
+ * ends (unless terminated). Like EventSourceParserStream: an event over the parser's buffer limit fails the stream,
+ * an unfinished last event is dropped.
+ */
+export function sseItemSource(
+  body: ReadableStream<Uint8Array>,
+  onEvent: (event: EventSourceMessage, sink: ItemSink) => void,
+  onEnd?: (sink: ItemSink) => void,
+): ItemSource {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let out: StreamItem[] = [];
+  let ended = false;
+  let failure: Error | null = null;
+  const sink: ItemSink = {
+    enqueue: (item) => void out.push(item),
+    terminate: () => void (ended = true),
+  };
+  const parser: EventSourceParser = createParser({
+    onEvent: (event) => {
+      if (!ended) onEvent(event, sink);
+    },
+    onError: (error) => {
+      if (error.type === "max-buffer-size-exceeded") failure = error;
+    },
+  });
+  return {
+    async next() {
+      for (;;) {
+        if (ended) return null;
+        const r = await reader.read();
+        out = [];
+        if (r.done) {
+          ended = true;
+          onEnd?.(sink);
+        } else {
+          parser.feed(decoder.decode(r.value, { stream: true }));
+          if (failure) throw failure;
+        }
+        if (ended && !r.done) reader.cancel().catch(() => {});
+        if (out.length) return out;
+      }
+    },
+    cancel: () => {
+      ended = true;
+      return reader.cancel();
+    },
+  };
+}
+
+/** An ItemSource as a ReadableStream of its items (for tests and tools that read a translation as a stream). */
+export function itemStream(source: ItemSource): ReadableStream<StreamItem> {
+  return new ReadableStream<StreamItem>(
+    {
+      async pull(ctrl) {
+        const items = await source.next();
+        if (items === null) ctrl.close();
+        else for (const item of items) ctrl.enqueue(item);
+      },
+      cancel: () => source.cancel(),
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 export function joinUrl(base: string, path: string): string {

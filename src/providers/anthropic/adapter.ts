@@ -9,7 +9,7 @@ import { GatewayError } from "../../http/errors.ts";
 import type { AccountRecord, CallContext, ChatResult, ProviderAdapter } from "../types.ts";
 import { joinUrl, upstreamFetch } from "../upstream.ts";
 import { anthropicHttpError } from "./anthropic-error.ts";
-import { anthropicStreamItems } from "./anthropic-stream.ts";
+import { anthropicItemSource } from "./anthropic-stream.ts";
 import type { AnthropicMessage } from "./anthropic-types.ts";
 import { fromAnthropicResponse } from "./from-anthropic-response.ts";
 import { maxOutputTokens } from "./max-output-tokens.ts";
@@ -38,7 +38,7 @@ export const anthropicAdapter: ProviderAdapter = {
 
     if (request.stream) {
       if (!res.body) throw malformed(account.name, "a stream without a body");
-      return { stream: true, items: anthropicStreamItems(res.body, { account: account.name, jsonTool: request.jsonTool }) };
+      return { stream: true, items: anthropicItemSource(res.body, { account: account.name, jsonTool: request.jsonTool }) };
     }
     let message: AnthropicMessage;
     try {

@@ -28,7 +28,7 @@
 import type { EventSourceMessage } from "eventsource-parser/stream";
 import { GatewayError } from "../../http/errors.ts";
 import type { StreamItem } from "../types.ts";
-import { sseEvents } from "../upstream.ts";
+import { itemStream, sseItemSource, type ItemSink, type ItemSource } from "../upstream.ts";
 import { anthropicStreamError } from "./anthropic-error.ts";
 import type { AnthropicStopReason, AnthropicStreamEvent, AnthropicUsage } from "./anthropic-types.ts";
 import { convertAnthropicUsage, mergeAnthropicUsage } from "./convert-anthropic-usage.ts";
@@ -50,33 +50,37 @@ type Block =
   | { kind: "json"; sent: boolean; input: unknown }
   | { kind: "other" };
 
-type Controller = TransformStreamDefaultController<StreamItem>;
+type Controller = ItemSink;
 
-/** Upstream SSE bytes → StreamItems (parse, then translate; nothing is buffered beyond one event). */
-export function anthropicStreamItems(
-  body: ReadableStream<Uint8Array>,
-  opts: AnthropicStreamOptions,
-): ReadableStream<StreamItem> {
-  return sseEvents(body).pipeThrough(parseAnthropicEvents()).pipeThrough(anthropicStreamTranslator(opts));
+/** Upstream SSE bytes → StreamItems, parsed and translated in one step per upstream read (nothing is buffered beyond one event). */
+export function anthropicItemSource(body: ReadableStream<Uint8Array>, opts: AnthropicStreamOptions): ItemSource {
+  const t = new Translation(opts);
+  return sseItemSource(
+    body,
+    (message, sink) => {
+      const event = parseAnthropicEvent(message);
+      if (event) t.onEvent(event, sink);
+    },
+    (sink) => t.onEnd(sink),
+  );
 }
 
-/** SSE messages → event objects; a `data:` that is not JSON becomes an `error` event. */
-export function parseAnthropicEvents(): TransformStream<EventSourceMessage, AnthropicStreamEvent> {
-  return new TransformStream({
-    transform(message, controller) {
-      let event: any;
-      try {
-        event = JSON.parse(message.data);
-      } catch {
-        controller.enqueue({ type: "error", error: { type: "api_error", message: "invalid JSON in a stream event" } });
-        return;
-      }
-      if (event && typeof event === "object") {
-        if (typeof event.type !== "string" && message.event) event.type = message.event;
-        controller.enqueue(event);
-      }
-    },
-  });
+/** The same as a ReadableStream of items. */
+export function anthropicStreamItems(body: ReadableStream<Uint8Array>, opts: AnthropicStreamOptions): ReadableStream<StreamItem> {
+  return itemStream(anthropicItemSource(body, opts));
+}
+
+/** An SSE message → its event object; a `data:` that is not JSON becomes an `error` event. */
+export function parseAnthropicEvent(message: EventSourceMessage): AnthropicStreamEvent | null {
+  let event: any;
+  try {
+    event = JSON.parse(message.data);
+  } catch {
+    return { type: "error", error: { type: "api_error", message: "invalid JSON in a stream event" } } as AnthropicStreamEvent;
+  }
+  if (!event || typeof event !== "object") return null;
+  if (typeof event.type !== "string" && message.event) event.type = message.event;
+  return event;
 }
 
 export function anthropicStreamTranslator(opts: AnthropicStreamOptions): TransformStream<AnthropicStreamEvent, StreamItem> {

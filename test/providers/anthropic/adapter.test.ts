@@ -7,6 +7,7 @@ import { GatewayError } from "../../../src/http/errors.ts";
 import { anthropicAdapter } from "../../../src/providers/anthropic/adapter.ts";
 import { THINKING_OFF_IN_TOOL_LOOP_NOTE } from "../../../src/providers/anthropic/to-anthropic-request.ts";
 import type { ChatResult, StreamItem } from "../../../src/providers/types.ts";
+import { itemStream } from "../../../src/providers/upstream.ts";
 import { anthropicErrorBody, anthropicMessage, messageToStreamEvents, startAnthropicMock } from "../../mocks/anthropic.ts";
 import { assemble, collect, fixtureFiles, readChunksFixture, readJsonFixture, testContext } from "./helpers.ts";
 import { anthropicStreamTranslator } from "../../../src/providers/anthropic/anthropic-stream.ts";
@@ -28,7 +29,7 @@ const json = async (p: Promise<ChatResult>) => {
 const items = async (p: Promise<ChatResult>): Promise<StreamItem[]> => {
   const r = await p;
   if (!r.stream) throw new Error("expected a stream");
-  return collect(r.items);
+  return collect(itemStream(r.items));
 };
 const rejection = async (p: Promise<unknown>): Promise<GatewayError> => {
   try {
