@@ -95,6 +95,8 @@ export function encodeChatStream(
 ): ReadableStream<Uint8Array> {
   let usage: unknown = null;
   let sawContent = false;
+  /** `data: {"provider":"<account>",`, made at the first {text} item */
+  let eventHead: string | undefined;
   let finished = false;
   /** events written so far */
   let sent = 0;
@@ -129,7 +131,8 @@ export function encodeChatStream(
           sawContent = true;
           hooks.onFirstToken();
         }
-        send(ctrl, `data: ${withProvider(text, hooks.provider)}\n\n`);
+        // `{"` …: the prefix made once per stream goes in front of the first key (else withProvider decides)
+        send(ctrl, text.charCodeAt(1) === 34 ? (eventHead ??= `data: {"provider":${JSON.stringify(hooks.provider)},`) + text.slice(1) + "\n\n" : `data: ${withProvider(text, hooks.provider)}\n\n`);
         return true;
       }
       // what the text alone cannot do (strict mode, a usage field that cannot be cut out): parsed after all
