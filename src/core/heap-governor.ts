@@ -5,6 +5,9 @@
  *   (eden) collection, and the resident size follows that allowance. Each tick that finds the heap grown by at least
  *   EDEN_BUDGET since the last collection runs an eden collection, so under load the young generation stays at what
  *   one tick allocates. An idle or lightly used gateway allocates less than that per tick and is left alone.
+ *   (heapSize() is the heap as the last collection left it — the runtime's own collections included — not what was
+ *   allocated since: "grown" means the runtime collected since the last tick and kept more, which under load is
+ *   every tick or two and when idle never.)
  *   Measured (pinned load, docs/benchmarks.md): peak RSS ~93 → ~85 MB, CPU per request unchanged within noise.
  * - **Old generation.** Eden collections promote whatever is alive at that moment (the requests in flight, the
  *   request-log page being filled), so the old generation fills with objects already dead and is only collected
@@ -17,10 +20,11 @@ import { edenGC, fullGC, heapSize } from "bun:jsc";
 /** Growth of the heap, since the last collection, that warrants an eden collection at the next tick. */
 const EDEN_BUDGET = 64 * 1024;
 
+/** bun:jsc's collector controls: each collection returns the heap size after it (one heapSize() call less per tick). */
 export interface HeapControl {
   heapSize(): number;
-  edenGC(): unknown;
-  fullGC(): unknown;
+  edenGC(): number;
+  fullGC(): number;
 }
 
 /**
@@ -46,16 +50,15 @@ export class HeapGovernor {
     const size = this.jsc.heapSize();
     let did: "full" | "eden";
     if (size > this.bar) {
-      this.jsc.fullGC();
+      this.last = this.jsc.fullGC();
       did = "full";
     } else if (size - this.last >= EDEN_BUDGET) {
-      this.jsc.edenGC();
+      this.last = this.jsc.edenGC();
       did = "eden";
     } else {
       if (size < this.last) this.last = size;
       return null;
     }
-    this.last = this.jsc.heapSize();
     if (did === "full") this.bar = Math.max(this.limit, this.last + FULL_HEADROOM);
     return did;
   }

@@ -39,8 +39,8 @@ test("each tick: a full collection over the limit, an eden collection once the h
   let live = 6_000_000;
   const jsc = {
     heapSize: () => size,
-    edenGC: () => void (size -= 50_000), // what the collection freed
-    fullGC: () => void (size = live),
+    edenGC: () => (size -= 50_000), // what the collection freed; like bun:jsc, the size after it
+    fullGC: () => (size = live),
   };
   const g = new HeapGovernor(jsc, 10 * MB);
   size = 5_030_000; // +30 KB: an idle gateway's drift, left alone
