@@ -94,7 +94,8 @@ export interface ItemSink {
  * the parsing in them). Nothing is read before it is asked for, and no more than one event is buffered.
  */
 export interface ItemSource {
-  /** the items the next upstream read makes (at least one), or null once the stream has ended */
+  /** the items the next upstream read makes (at least one), or null once the stream has ended; the array is the
+   *  source's own, reused: read it before calling next() again */
   next(): Promise<StreamItem[] | null>;
   cancel(): Promise<void>;
 }
@@ -111,7 +112,7 @@ export function sseItemSource(
 ): ItemSource {
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  let out: StreamItem[] = [];
+  const out: StreamItem[] = [];
   let ended = false;
   let failure: Error | null = null;
   const sink: ItemSink = {
@@ -131,12 +132,12 @@ export function sseItemSource(
       for (;;) {
         if (ended) return null;
         const r = await reader.read();
-        out = [];
+        out.length = 0;
         if (r.done) {
           ended = true;
           onEnd?.(sink);
         } else {
-          parser.feed(decoder.decode(r.value, { stream: true }));
+          parser.feed(decoder.decode(r.value, STREAMING));
           if (failure) throw failure;
         }
         if (ended && !r.done) reader.cancel().catch(() => {});
@@ -149,6 +150,8 @@ export function sseItemSource(
     },
   };
 }
+
+const STREAMING = { stream: true } as const;
 
 /** An ItemSource as a ReadableStream of its items (for tests and tools that read a translation as a stream). */
 export function itemStream(source: ItemSource): ReadableStream<StreamItem> {
