@@ -247,7 +247,9 @@ export class PooledReply implements UpstreamReply {
             if (conn && !this.#done) destroy(conn);
           },
         },
-        { highWaterMark: 8 },
+        // counted in bytes, not chunks: one socket read can bring hundreds of KB, and 8 of them let a stream that
+        // its client does not read run ahead by megabytes before the connection was paused
+        new ByteLengthQueuingStrategy({ highWaterMark: BODY_QUEUE_BYTES }),
       );
       const fmt = decodingFormat(this.encoding);
       if (fmt) raw = raw.pipeThrough(new DecompressionStream(fmt) as unknown as TransformStream<Uint8Array, Uint8Array>);
@@ -348,6 +350,9 @@ export class PooledReply implements UpstreamReply {
 }
 
 const utf8 = (b: Buffer) => b.toString("utf8");
+
+/** How much of a streamed answer may wait unread before reading from the upstream pauses. */
+const BODY_QUEUE_BYTES = 64 * 1024;
 
 function decodingFormat(encoding: string | null): "gzip" | "deflate" | null {
   if (encoding === null) return null;

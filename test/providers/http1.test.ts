@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
-import { CallSignal, fetchClient, Http1Pool, pooledFetch } from "../../src/providers/http1.ts";
+import { CallSignal, fetchClient, Http1Pool, PooledReply, pooledFetch } from "../../src/providers/http1.ts";
 import { upstreamFetch } from "../../src/providers/upstream.ts";
 import type { CallContext } from "../../src/providers/types.ts";
 import { rawServer, type Reply } from "../mocks/raw-http.ts";
@@ -354,5 +354,33 @@ describe("http1 pool: TLS", () => {
     }).catch((e) => e);
     expect(err).toBeInstanceOf(TypeError);
     expect(String(err.code)).toBe("ERR_TLS_CERT_ALTNAME_INVALID");
+  });
+});
+
+describe("http1 pool: a streamed answer's back-pressure", () => {
+  test("reading pauses once 64 KB wait unread, counted in bytes whatever the size of the reads, and resumes as they are read", async () => {
+    const calls: string[] = [];
+    const conn = { socket: { pause: () => calls.push("pause"), resume: () => calls.push("resume") }, closed: false };
+    const reply = new PooledReply(200, "content-type: text/event-stream", null, true, conn as any);
+    const reader = reply.body!.getReader();
+    // a single socket read of 100 KB is more than the queue holds: paused at once (not after 8 reads)
+    reply.push(new Uint8Array(100 * 1024));
+    expect(calls).toEqual(["pause"]);
+    expect(reply.paused).toBe(true);
+    // small reads while paused (what was in flight) are queued, not lost
+    reply.push(new Uint8Array(10));
+    expect(calls).toEqual(["pause"]);
+    // the consumer reads: under the mark again, reading resumes
+    expect((await reader.read()).value!.length).toBe(100 * 1024);
+    await Bun.sleep(0);
+    expect(calls).toEqual(["pause", "resume"]);
+    expect(reply.paused).toBe(false);
+    // 8 small reads are far under 64 KB: no pause
+    for (let i = 0; i < 8; i++) reply.push(new Uint8Array(1024));
+    expect(calls).toEqual(["pause", "resume"]);
+    reply.end();
+    let rest = 0;
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += r.value.length;
+    expect(rest).toBe(10 + 8 * 1024);
   });
 });

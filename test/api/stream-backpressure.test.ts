@@ -1,0 +1,142 @@
+/**
+ * A stream is pulled, not buffered: while its client does not read, the gateway stops reading the upstream (a slow
+ * client must not make the gateway hold the answer in memory); once the client reads again, every event arrives, in
+ * order, and the usage is logged. The client here is a raw socket that it can pause (fetch would read ahead into its
+ * own buffer).
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+
+/** ~8 KB of content per event, 48 MB in all: several times what the sockets' buffers on both sides hold */
+const EVENTS = 6_000;
+const CONTENT = "x".repeat(8_000);
+
+let written = 0;
+let upstream: ReturnType<typeof Bun.serve>;
+let g: TestGateway;
+
+beforeAll(async () => {
+  const enc = new TextEncoder();
+  const base = { id: "chatcmpl-bp", object: "chat.completion.chunk", created: 1, model: "gpt-4o-mini" };
+  upstream = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch() {
+      written = 0;
+      // one event per pull: the server pulls again only when its connection has taken the last one
+      return new Response(
+        new ReadableStream<Uint8Array>(
+          {
+            pull(c) {
+              if (written < EVENTS) {
+                const delta = { content: `${written}:${CONTENT}` };
+                c.enqueue(enc.encode(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`));
+                written++;
+              } else {
+                const usage = { prompt_tokens: 3, completion_tokens: EVENTS, total_tokens: EVENTS + 3 };
+                c.enqueue(enc.encode(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\ndata: [DONE]\n\n`));
+                c.close();
+              }
+            },
+          },
+          { highWaterMark: 0 },
+        ),
+        { headers: { "content-type": "text/event-stream" } },
+      );
+    },
+  });
+  g = await startGateway(`
+accounts:
+  - name: local
+    provider: openai-compatible
+    base_url: http://127.0.0.1:${upstream.port}/v1
+    auth: { api_key: sk-local }
+    models:
+      - { name: big, types: [chat] }
+`);
+});
+
+afterAll(async () => {
+  await g.close();
+  upstream.stop(true);
+});
+
+/** The SSE data lines of a chunked HTTP/1.1 response. */
+function sseData(raw: Buffer): string[] {
+  const head = raw.indexOf("\r\n\r\n");
+  expect(raw.toString("latin1", 0, head)).toContain("HTTP/1.1 200");
+  const body: Buffer[] = [];
+  let at = head + 4;
+  for (;;) {
+    const eol = raw.indexOf("\r\n", at);
+    const size = parseInt(raw.toString("latin1", at, eol), 16);
+    if (size === 0) break;
+    body.push(raw.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
+  return Buffer.concat(body)
+    .toString("utf8")
+    .split("\n\n")
+    .filter((e) => e.startsWith("data: "))
+    .map((e) => e.slice(6));
+}
+
+test("a client that stops reading holds the upstream back; when it reads again, every event arrives in order", async () => {
+  const body = JSON.stringify({ model: "local/big", stream: true, messages: [{ role: "user", content: "go" }] });
+  const parts: Buffer[] = [];
+  let whileStalled = -1;
+  let laterStill = -1;
+  await new Promise<void>((resolve, reject) => {
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port: Number(new URL(g.url).port),
+      socket: {
+        open(s) {
+          s.write(
+            `POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\nauthorization: Bearer ${g.adminKey}\r\n` +
+              `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+          );
+        },
+        data(s, d) {
+          parts.push(Buffer.from(d));
+          if (parts.length === 1) {
+            // the first bytes are in: the client reads nothing more for a while
+            s.pause();
+            setTimeout(() => {
+              whileStalled = written;
+              setTimeout(() => {
+                laterStill = written;
+                s.resume();
+              }, 200);
+            }, 500);
+          }
+          const tail = Buffer.concat(parts.slice(-2)).toString("latin1");
+          if (tail.endsWith("0\r\n\r\n")) s.end();
+        },
+        close: () => resolve(),
+        error: (_s, e) => reject(e),
+        connectError: (_s, e) => reject(e),
+      },
+    });
+  });
+
+  // held back: the upstream wrote what the sockets' buffers take, not the stream, and made no progress while paused
+  expect(whileStalled).toBeGreaterThan(0);
+  expect(whileStalled).toBeLessThan(EVENTS / 2);
+  expect(laterStill - whileStalled).toBeLessThan(EVENTS / 50);
+
+  // then everything: nothing lost, nothing out of order, the usage chunk hidden (not asked for)
+  const data = sseData(Buffer.concat(parts));
+  expect(data.at(-1)).toBe("[DONE]");
+  const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
+  expect(chunks).toHaveLength(EVENTS);
+  chunks.forEach((c, i) => {
+    if (c.provider !== "local" || c.choices[0].delta.content !== `${i}:${CONTENT}`) throw new Error(`chunk ${i} is not the upstream's ${i}th`);
+  });
+  expect(written).toBe(EVENTS);
+
+  await Bun.sleep(50);
+  const log = g.logs().find((l) => l.model === "big");
+  expect(log.status).toBe(200);
+  expect(log.completion_tokens).toBe(EVENTS);
+}, 20_000);
