@@ -12,6 +12,9 @@ const EVENTS = 6_000;
 const CONTENT = "x".repeat(8_000);
 
 let written = 0;
+/** the slow upstream's stream was cancelled (its connection to the gateway closed) */
+let slowCancelled = false;
+let slowSent = 0;
 let upstream: ReturnType<typeof Bun.serve>;
 let g: TestGateway;
 
@@ -21,7 +24,8 @@ beforeAll(async () => {
   upstream = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
-    fetch() {
+    fetch(req) {
+      if (new URL(req.url).pathname.endsWith("/slow/chat/completions")) return slowStream(enc, base);
       written = 0;
       // one event per pull: the server pulls again only when its connection has taken the last one
       return new Response(
@@ -53,8 +57,36 @@ accounts:
     auth: { api_key: sk-local }
     models:
       - { name: big, types: [chat] }
+  - name: slow
+    provider: openai-compatible
+    base_url: http://127.0.0.1:${upstream.port}/slow
+    auth: { api_key: sk-local }
+    models:
+      - { name: m, types: [chat] }
 `);
 });
+
+/** an event every 20 ms, 500 of them: the client leaves long before the end */
+function slowStream(enc: TextEncoder, base: object): Response {
+  slowCancelled = false;
+  slowSent = 0;
+  let timer: ReturnType<typeof setInterval>;
+  return new Response(
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        timer = setInterval(() => {
+          if (slowSent++ >= 500) return clearInterval(timer), c.close();
+          c.enqueue(enc.encode(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: `t${slowSent} ` }, finish_reason: null }] })}\n\n`));
+        }, 20);
+      },
+      cancel() {
+        clearInterval(timer);
+        slowCancelled = true;
+      },
+    }),
+    { headers: { "content-type": "text/event-stream" } },
+  );
+}
 
 afterAll(async () => {
   await g.close();
@@ -140,3 +172,22 @@ test("a client that stops reading holds the upstream back; when it reads again, 
   expect(log.status).toBe(200);
   expect(log.completion_tokens).toBe(EVENTS);
 }, 20_000);
+
+test("a client that leaves mid-stream closes the upstream call, and the request is logged as 499", async () => {
+  const client = g.client(g.adminKey);
+  const stream = await client.chat.completions.create({ model: "slow/m", stream: true, messages: [{ role: "user", content: "go" }] });
+  let got = "";
+  for await (const c of stream) {
+    got += c.choices[0]?.delta?.content ?? "";
+    if (got.split(" ").length > 3) break; // leaving the loop aborts the request
+  }
+  expect(got.startsWith("t1 t2 t3")).toBe(true);
+  const left = slowSent;
+  for (let i = 0; i < 50 && !slowCancelled; i++) await Bun.sleep(20);
+  expect(slowCancelled).toBe(true);
+  expect(slowSent - left).toBeLessThan(30);
+  await Bun.sleep(50);
+  const log = g.logs().find((l) => l.account === "slow");
+  expect(log.status).toBe(499);
+  expect(log.stream).toBe(1);
+});
