@@ -50,7 +50,7 @@ export async function chatCompletions(gw: Gateway, p: Principal, body: Record<st
       return new Response(text, { headers: responseHeaders(target, log.id, JSON_HEADERS) });
     }
     log.stream = true;
-    const head = await readUntilContent(result.items);
+    const head = await readUntilContent(result.items, target.account.name);
     call.touch();
     const stream = encodeChatStream(result.items, head, {
       includeUsage,

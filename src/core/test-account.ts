@@ -33,7 +33,7 @@ async function testModel(account: AccountRecord, m: ModelRecord, fetchImpl: Upst
     if (m.types.includes("chat")) {
       const r = await adapter.chat(ctx, { model: ctx.target.id, messages: [{ role: "user", content: "ping" }], max_tokens: 1 });
       if (r.stream) {
-        await readUntilContent(r.items);
+        await readUntilContent(r.items, account.name);
         r.items.cancel().catch(() => {});
       }
     } else if (m.types.includes("embedding") && adapter.embeddings) {

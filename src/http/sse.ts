@@ -56,14 +56,24 @@ export function isContentChunk(chunk: any): boolean {
 
 /**
  * Reads until the first content chunk. An error before any content is thrown (so the client gets a proper
- * HTTP error status and routing can fall back); the items read so far (with the rest of the read that brought the
- * content) are returned to be sent first.
+ * HTTP error status and routing can fall back), as is a stream that ends without any item; the items read so far
+ * (with the rest of the read that brought the content) are returned to be sent first.
  */
-export async function readUntilContent(source: ItemSource): Promise<StreamItem[]> {
+export async function readUntilContent(source: ItemSource, account: string): Promise<StreamItem[]> {
   const head: StreamItem[] = [];
   for (;;) {
     const items = await source.next();
-    if (items === null) return head;
+    if (items === null) {
+      // an answer with no chunk at all (not even a role or a finish): an upstream failure, not an empty answer
+      if (head.length === 0) {
+        throw new GatewayError(502, `Upstream error from account '${account}': the stream ended without a single chunk`, {
+          type: "upstream_error",
+          code: "upstream_empty_stream",
+          account,
+        });
+      }
+      return head;
+    }
     let content = false;
     for (const value of items) {
       if ("error" in value && !content) {

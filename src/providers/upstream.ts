@@ -153,6 +153,19 @@ export function sseItemSource(
 
 const STREAMING = { stream: true } as const;
 
+/** An ItemSource of items known already (a stream made from a whole answer). */
+export function fixedItemSource(items: StreamItem[]): ItemSource {
+  let given = false;
+  return {
+    next() {
+      if (given || items.length === 0) return Promise.resolve(null);
+      given = true;
+      return Promise.resolve(items);
+    },
+    cancel: () => Promise.resolve(),
+  };
+}
+
 /** An ItemSource as a ReadableStream of its items (for tests and tools that read a translation as a stream). */
 export function itemStream(source: ItemSource): ReadableStream<StreamItem> {
   return new ReadableStream<StreamItem>(

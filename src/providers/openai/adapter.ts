@@ -4,7 +4,8 @@
  */
 import { GatewayError } from "../../http/errors.ts";
 import { isContentChunk, unreadableEvent } from "../../http/sse.ts";
-import { openAIErrorFields, sseItemSource, upstreamError, upstreamFetch, type ItemSource } from "../upstream.ts";
+import { fixedItemSource, openAIErrorFields, sseItemSource, upstreamError, upstreamFetch, type ItemSource } from "../upstream.ts";
+import { completionToChunks } from "./completion-chunks.ts";
 import type { UpstreamReply } from "../http1.ts";
 import type { CallContext, ChatResult, JsonResult, ProviderAdapter, StreamItem } from "../types.ts";
 import { usageFromJsonText } from "../../usage/normalize.ts";
@@ -80,6 +81,27 @@ export function isPlainChunkText(data: string): boolean {
   return n >= 2 && data.charCodeAt(0) === 123 && data.charCodeAt(n - 1) === 125 && !READ_NAMES.test(data);
 }
 
+/** A stream request answered with JSON: a chat completion becomes its chunks; an error body, the upstream's error. */
+function completionAsStream(ctx: CallContext, text: string): ChatResult {
+  const account = ctx.target.account.name;
+  let body: any;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = null;
+  }
+  if (body?.error) throw upstreamError(account, 502, text, openAIErrorFields);
+  if (!body || !Array.isArray(body.choices)) {
+    throw new GatewayError(502, `Upstream error from account '${account}': a stream was asked for and the answer is neither a stream nor a chat completion`, {
+      type: "upstream_error",
+      code: "upstream_malformed_response",
+      account,
+    });
+  }
+  ctx.notes.push("the account answered the stream request with one JSON completion: sent as a stream");
+  return { stream: true, items: fixedItemSource(completionToChunks(body).map((chunk) => ({ chunk }))) };
+}
+
 /** Whether the text starts with `{` after any blanks (checked in place). */
 function startsWithBrace(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -112,6 +134,8 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
         return { stream: false, text, usage: usageFromJsonText(text) };
       }
       if (!res.body) throw new GatewayError(502, `Account '${ctx.target.account.name}' sent an empty stream`);
+      // a server that ignores `stream` answers with one JSON completion: sent on as the stream it would have been
+      if (res.headers.get("content-type")?.toLowerCase().includes("application/json")) return completionAsStream(ctx, await res.text());
       return { stream: true, items: openAIItemSource(res.body, ctx.target.account.name) };
     },
 

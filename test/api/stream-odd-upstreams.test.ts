@@ -1,0 +1,94 @@
+/**
+ * Stream requests to OpenAI-compatible servers that do not answer with a proper stream: one that ignores `stream`
+ * and sends one JSON completion (sent on as a stream: the client gets its answer, the log its usage), one that sends
+ * an error body with a 200, and one whose stream ends without a single chunk (an HTTP error, not an empty answer).
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+
+let upstream: ReturnType<typeof Bun.serve>;
+let g: TestGateway;
+
+beforeAll(async () => {
+  upstream = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch(req) {
+      const kind = new URL(req.url).pathname.split("/")[1];
+      if (kind === "json") {
+        return Response.json({
+          id: "chatcmpl-json",
+          object: "chat.completion",
+          created: 1700000000,
+          model: "tiny-llm",
+          choices: [{ index: 0, message: { role: "assistant", content: "Hello there, friend." }, finish_reason: "stop" }],
+          usage: { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 },
+        });
+      }
+      if (kind === "error") return Response.json({ error: { message: "model is loading", type: "server_error" } });
+      // "empty": an event stream that ends at once
+      return new Response("", { headers: { "content-type": "text/event-stream" } });
+    },
+  });
+  const account = (name: string) => `
+  - name: ${name}
+    provider: openai-compatible
+    base_url: http://127.0.0.1:${upstream.port}/${name}/v1
+    auth: { api_key: sk-local }
+    models:
+      - { name: m, types: [chat] }`;
+  g = await startGateway(`accounts:${account("json")}${account("error")}${account("empty")}\n`);
+});
+
+afterAll(async () => {
+  await g.close();
+  upstream.stop(true);
+});
+
+test("a server that answers a stream request with one JSON completion: the client still gets it as a stream", async () => {
+  const client = g.client(g.adminKey);
+  const stream = await client.chat.completions.create({
+    model: "json/m",
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: [{ role: "user", content: "hi" }],
+  });
+  let content = "";
+  let finish: string | null = null;
+  let usage: any = null;
+  let chunks = 0;
+  for await (const c of stream) {
+    chunks++;
+    expect(c.object).toBe("chat.completion.chunk");
+    expect((c as any).provider).toBe("json");
+    content += c.choices[0]?.delta?.content ?? "";
+    finish = c.choices[0]?.finish_reason ?? finish;
+    if (c.usage) usage = c.usage;
+  }
+  expect(chunks).toBe(3);
+  expect(content).toBe("Hello there, friend.");
+  expect(finish).toBe("stop");
+  expect(usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 5 });
+  await Bun.sleep(30);
+  const log = g.logs().find((l) => l.account === "json");
+  expect(log).toMatchObject({ status: 200, stream: 1, prompt_tokens: 7, completion_tokens: 5 });
+  expect(log.notes).toContain("one JSON completion");
+});
+
+test("an error body with a 200 to a stream request is an HTTP error naming the account", async () => {
+  const client = g.client(g.adminKey);
+  const err: any = await client.chat.completions.create({ model: "error/m", stream: true, messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
+  expect(err.status).toBe(502);
+  expect(err.message).toContain("account 'error'");
+  expect(err.message).toContain("model is loading");
+});
+
+test("a stream that ends without a single chunk is a 502, not an empty answer", async () => {
+  const client = g.client(g.adminKey);
+  const err: any = await client.chat.completions.create({ model: "empty/m", stream: true, messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
+  expect(err.status).toBe(502);
+  expect(err.code).toBe("upstream_empty_stream");
+  expect(err.message).toContain("account 'empty'");
+  await Bun.sleep(30);
+  expect(g.logs().find((l) => l.account === "empty").status).toBe(502);
+});
