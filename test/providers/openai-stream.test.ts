@@ -13,12 +13,13 @@ const base = { id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, mo
 const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}, finish: string | null = null) =>
   JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: finish }], ...extra });
 
-/** an upstream body sending each event in its own read, as a real upstream flushes them */
+/** an upstream body sending each event in its own read, as a real upstream flushes them (a data that holds line
+ *  breaks goes as several `data:` lines, as SSE has it) */
 function upstream(events: string[]): ReadableStream<Uint8Array> {
   let i = 0;
   return new ReadableStream<Uint8Array>({
     pull(c) {
-      if (i < events.length) c.enqueue(enc.encode(`data: ${events[i++]}\n\n`));
+      if (i < events.length) c.enqueue(enc.encode(`${events[i++]!.split("\n").map((l) => `data: ${l}`).join("\n")}\n\n`));
       else c.close();
     },
   });
@@ -50,7 +51,7 @@ async function client(events: string[], hooks: Partial<StreamHooks> = {}) {
     .split("\n\n")
     .filter((e) => e.startsWith("data: "))
     .map((e) => e.slice(6));
-  return { data, firstToken, ended: ended as { usage: any; error: any } | null };
+  return { text, data, firstToken, ended: ended as { usage: any; error: any } | null };
 }
 
 describe("isPlainChunkText", () => {
@@ -65,6 +66,7 @@ describe("isPlainChunkText", () => {
     expect(isPlainChunkText(chunk({ content: "hi" }, { x_groq: { id: "x" } }))).toBe(false);
     expect(isPlainChunkText("not json")).toBe(false);
     expect(isPlainChunkText('{"truncated": ')).toBe(false);
+    expect(isPlainChunkText('{"id":"x",\n"choices":[]}')).toBe(false);
   });
 });
 
@@ -116,6 +118,18 @@ describe("a stream through both stages", () => {
     expect(chunks).toHaveLength(4);
     expect(chunks.every((c) => !("provider" in c) && !("usage" in c))).toBe(true);
     expect(chunks[2].choices[0].delta.content).toBe('lo "usage": {x} \\"error\\"');
+  });
+
+  test("an event whose data spans several lines reaches the client as one valid event", async () => {
+    const pretty = (delta: Record<string, unknown>) => JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: null }] }, null, 1);
+    const { text, data } = await client([pretty({ role: "assistant", content: "A" }), chunk({ content: "B" }), pretty({ content: "C" }), "[DONE]"]);
+    // one line per event: a line without `data:` would be lost to the client's SSE parser
+    const events = text.split("\n\n").filter(Boolean);
+    expect(events.every((e) => e.startsWith("data: ") && !e.includes("\n"))).toBe(true);
+    expect(data.at(-1)).toBe("[DONE]");
+    const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
+    expect(chunks.map((c) => c.choices[0].delta.content)).toEqual(["A", "B", "C"]);
+    expect(chunks.every((c) => c.provider === "openai-main")).toBe(true);
   });
 
   test("an event that is not JSON after the content ends the stream with an error naming the account", async () => {

@@ -63,16 +63,19 @@ export function openAIItemSource(body: ReadableStream<Uint8Array>, account: stri
         obj.usage = obj.x_groq.usage;
         out.enqueue({ chunk: obj });
       } else if (obj.provider !== undefined) out.enqueue({ chunk: obj }); // ours replaces the upstream's
-      else out.enqueue({ chunk: obj, raw: data });
+      // the text is sent on as written only when it is one line (an event whose data spans several lines would
+      // break the client's SSE framing: it is serialised again)
+      else out.enqueue(data.includes("\n") ? { chunk: obj } : { chunk: obj, raw: data });
   });
 }
 
-/** A quoted name the gateway reads or changes in a chunk (a `"usage":null` excepted: nothing to read there). */
-const READ_NAMES = /"(?:usage"(?!:null)|error"|provider"|x_groq")/;
+/** A quoted name the gateway reads or changes in a chunk (a `"usage":null` excepted: nothing to read there), or a
+ *  line break (data that spanned several `data:` lines) */
+const READ_NAMES = /"(?:usage"(?!:null)|error"|provider"|x_groq")|\n/;
 
 /**
- * Whether a chunk's text can go on unparsed: a JSON object (braces at both ends) that names no `usage` (but a
- * `"usage":null`), `error`, `provider` or `x_groq`. A name cannot be matched from inside a string value (its quotes
+ * Whether a chunk's text can go on unparsed: a JSON object on one line (braces at both ends) that names no `usage`
+ * (but a `"usage":null`), `error`, `provider` or `x_groq`. A name cannot be matched from inside a string value (its quotes
  * are escaped there); a value that happens to match (`"finish_reason":"error"`) only costs a parse. One regex test:
  * ~0.07 µs an event, against ~0.3 for JSON.parse and the objects it leaves to the collector.
  */
