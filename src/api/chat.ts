@@ -5,7 +5,7 @@ import { failed, JSON_HEADERS, responseHeaders, startInference, type HeaderPairs
 import type { Gateway } from "../core/gateway.ts";
 import { encodeChatStream, readUntilContent, stripNonOpenAI } from "../http/sse.ts";
 import { adapterFor } from "../providers/registry.ts";
-import { withProvider } from "../usage/normalize.ts";
+import { answerWithProvider } from "../usage/normalize.ts";
 
 const open = { additionalProperties: true } as const;
 
@@ -39,7 +39,7 @@ export async function chatCompletions(gw: Gateway, p: Principal, body: Record<st
       let text: string;
       if ("text" in result) {
         // an OpenAI-compatible upstream's body is OpenAI's shape already
-        text = strict ? result.text : withProvider(result.text, target.account.name);
+        text = strict ? result.text : answerWithProvider(result.text, target.account.name);
         log.finishWithUsage(200, result.usage);
       } else {
         if (strict) stripNonOpenAI(result.body, "message");

@@ -159,6 +159,27 @@ const either = (a: number, b: number) => (a === a ? a : orZero(b));
 const orZero = (a: number) => (a === a ? a : 0);
 const keyIs = (t: string, start: number, end: number, name: string) => end - start === name.length && t.startsWith(name, start);
 
+/** A `"provider"` key (a name in a string value would have its quotes escaped). */
+const PROVIDER_KEY = /"provider"\s*:/;
+
+/**
+ * A whole upstream answer with `provider` set to the account: spliced in front without re-serialising it, unless
+ * the upstream named a provider of its own (OpenRouter does), which is replaced (a second key would win in most
+ * JSON parsers).
+ */
+export function answerWithProvider(text: string, account: string): string {
+  if (!PROVIDER_KEY.test(text)) return withProvider(text, account);
+  let body: any;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return withProvider(text, account); // not JSON after all: sent on as it came, as any other answer
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return withProvider(text, account);
+  delete body.provider;
+  return JSON.stringify({ provider: account, ...body });
+}
+
 /** `{"provider":"<account>", …rest of an upstream JSON object}` without re-serialising it. */
 export function withProvider(text: string, account: string): string {
   const open = text.indexOf("{");

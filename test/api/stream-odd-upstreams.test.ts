@@ -26,6 +26,18 @@ beforeAll(async () => {
         });
       }
       if (kind === "error") return Response.json({ error: { message: "model is loading", type: "server_error" } });
+      if (kind === "named") {
+        // an aggregator that names the provider it routed to, in the answer itself
+        return Response.json({
+          id: "gen-1",
+          provider: "SomeCloud",
+          object: "chat.completion",
+          created: 1700000000,
+          model: "tiny-llm",
+          choices: [{ index: 0, message: { role: "assistant", content: 'It said "provider": no' }, finish_reason: "stop" }],
+          usage: { prompt_tokens: 4, completion_tokens: 6, total_tokens: 10 },
+        });
+      }
       // "empty": an event stream that ends at once
       return new Response("", { headers: { "content-type": "text/event-stream" } });
     },
@@ -37,7 +49,7 @@ beforeAll(async () => {
     auth: { api_key: sk-local }
     models:
       - { name: m, types: [chat] }`;
-  g = await startGateway(`accounts:${account("json")}${account("error")}${account("empty")}\n`);
+  g = await startGateway(`accounts:${account("json")}${account("error")}${account("empty")}${account("named")}\n`);
 });
 
 afterAll(async () => {
@@ -91,4 +103,18 @@ test("a stream that ends without a single chunk is a 502, not an empty answer", 
   expect(err.message).toContain("account 'empty'");
   await Bun.sleep(30);
   expect(g.logs().find((l) => l.account === "empty").status).toBe(502);
+});
+
+test("an answer that names its own provider gets the account's instead, once", async () => {
+  const res = await fetch(`${g.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${g.adminKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "named/m", messages: [{ role: "user", content: "hi" }] }),
+  });
+  const text = await res.text();
+  expect(text.match(/"provider"\s*:/g)).toHaveLength(1);
+  const body = JSON.parse(text);
+  expect(body.provider).toBe("named");
+  expect(body.choices[0].message.content).toBe('It said "provider": no');
+  expect(body.usage.total_tokens).toBe(10);
 });
