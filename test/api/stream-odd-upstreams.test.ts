@@ -1,7 +1,8 @@
 /**
- * Stream requests to OpenAI-compatible servers that do not answer with a proper stream: one that ignores `stream`
- * and sends one JSON completion (sent on as a stream: the client gets its answer, the log its usage), one that sends
- * an error body with a 200, and one whose stream ends without a single chunk (an HTTP error, not an empty answer).
+ * OpenAI-compatible servers that answer oddly: one that ignores `stream` and sends one JSON completion (sent on as a
+ * stream: the client gets its answer, the log its usage), one that sends an error body with a 200 (an HTTP error,
+ * streamed or not), one whose stream ends without a single chunk (an HTTP error, not an empty answer), and one whose
+ * answer names a provider of its own (the account's replaces it).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startGateway, type TestGateway } from "../helpers/gateway.ts";
@@ -117,4 +118,16 @@ test("an answer that names its own provider gets the account's instead, once", a
   expect(body.provider).toBe("named");
   expect(body.choices[0].message.content).toBe('It said "provider": no');
   expect(body.usage.total_tokens).toBe(10);
+});
+
+test("an error body with a 200 to a plain request is an HTTP error naming the account, and logged as one", async () => {
+  const client = g.client(g.adminKey);
+  const err: any = await client.chat.completions.create({ model: "error/m", messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
+  expect(err.status).toBe(502);
+  expect(err.type).toBe("server_error");
+  expect(err.message).toContain("account 'error'");
+  expect(err.message).toContain("model is loading");
+  await Bun.sleep(30);
+  const log = g.logs().find((l) => l.account === "error" && l.stream === 0);
+  expect(log.status).toBe(502);
 });

@@ -84,6 +84,9 @@ export function isPlainChunkText(data: string): boolean {
   return n >= 2 && data.charCodeAt(0) === 123 && data.charCodeAt(n - 1) === 125 && !READ_NAMES.test(data);
 }
 
+/** An `"error"` key (a name in a string value would have its quotes escaped). */
+const ERROR_KEY = /"error"\s*:/;
+
 /** A stream request answered with JSON: a chat completion becomes its chunks; an error body, the upstream's error. */
 function completionAsStream(ctx: CallContext, text: string): ChatResult {
   const account = ctx.target.account.name;
@@ -133,6 +136,14 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
             code: "upstream_malformed_response",
             account: ctx.target.account.name,
           });
+        }
+        // a 200 that carries an error body (some servers answer a failure that way): the error, not a 200
+        if (ERROR_KEY.test(text)) {
+          let parsed: any;
+          try {
+            parsed = JSON.parse(text);
+          } catch {}
+          if (parsed?.error && !Array.isArray(parsed.choices)) throw upstreamError(ctx.target.account.name, 502, text, openAIErrorFields);
         }
         return { stream: false, text, usage: usageFromJsonText(text) };
       }
