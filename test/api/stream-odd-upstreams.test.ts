@@ -2,7 +2,8 @@
  * OpenAI-compatible servers that answer oddly: one that ignores `stream` and sends one JSON completion (sent on as a
  * stream: the client gets its answer, the log its usage), one that sends an error body with a 200 (an HTTP error,
  * streamed or not), one whose stream ends without a single chunk (an HTTP error, not an empty answer), and one whose
- * answer names a provider of its own (the account's replaces it).
+ * answer names a provider of its own (the account's replaces it); for embeddings, an error body with a 200 and an
+ * answer that is not JSON.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startGateway, type TestGateway } from "../helpers/gateway.ts";
@@ -27,6 +28,7 @@ beforeAll(async () => {
         });
       }
       if (kind === "error") return Response.json({ error: { message: "model is loading", type: "server_error" } });
+      if (kind === "html") return new Response("<html>gateway timeout</html>", { headers: { "content-type": "text/html" } });
       if (kind === "named") {
         // an aggregator that names the provider it routed to, in the answer itself
         return Response.json({
@@ -49,8 +51,8 @@ beforeAll(async () => {
     base_url: http://127.0.0.1:${upstream.port}/${name}/v1
     auth: { api_key: sk-local }
     models:
-      - { name: m, types: [chat] }`;
-  g = await startGateway(`accounts:${account("json")}${account("error")}${account("empty")}${account("named")}\n`);
+      - { name: m, types: [chat, embedding] }`;
+  g = await startGateway(`accounts:${account("json")}${account("error")}${account("empty")}${account("named")}${account("html")}\n`);
 });
 
 afterAll(async () => {
@@ -130,4 +132,18 @@ test("an error body with a 200 to a plain request is an HTTP error naming the ac
   await Bun.sleep(30);
   const log = g.logs().find((l) => l.account === "error" && l.stream === 0);
   expect(log.status).toBe(502);
+});
+
+test("embeddings: an error body with a 200, and an answer that is not JSON, are 502s naming the account", async () => {
+  const client = g.client(g.adminKey);
+  const err: any = await client.embeddings.create({ model: "error/m", input: "hi" }).catch((e) => e);
+  expect(err.status).toBe(502);
+  expect(err.message).toContain("account 'error'");
+  expect(err.message).toContain("model is loading");
+  const html: any = await client.embeddings.create({ model: "html/m", input: "hi" }).catch((e) => e);
+  expect(html.status).toBe(502);
+  expect(html.code).toBe("upstream_malformed_response");
+  expect(html.message).toContain("account 'html'");
+  await Bun.sleep(30);
+  expect(g.logs().filter((l) => l.endpoint === "embeddings").map((l) => l.status)).toEqual([502, 502]);
 });

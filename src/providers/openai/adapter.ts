@@ -84,6 +84,11 @@ export function isPlainChunkText(data: string): boolean {
   return n >= 2 && data.charCodeAt(0) === 123 && data.charCodeAt(n - 1) === 125 && !READ_NAMES.test(data);
 }
 
+/** A 502 for an answer the gateway cannot read, naming the account. */
+function malformedAnswer(account: string, what: string): GatewayError {
+  return new GatewayError(502, `Upstream error from account '${account}': ${what}`, { type: "upstream_error", code: "upstream_malformed_response", account });
+}
+
 /** An `"error"` key (a name in a string value would have its quotes escaped). */
 const ERROR_KEY = /"error"\s*:/;
 
@@ -97,13 +102,7 @@ function completionAsStream(ctx: CallContext, text: string): ChatResult {
     body = null;
   }
   if (body?.error) throw upstreamError(account, 502, text, openAIErrorFields);
-  if (!body || !Array.isArray(body.choices)) {
-    throw new GatewayError(502, `Upstream error from account '${account}': a stream was asked for and the answer is neither a stream nor a chat completion`, {
-      type: "upstream_error",
-      code: "upstream_malformed_response",
-      account,
-    });
-  }
+  if (!body || !Array.isArray(body.choices)) throw malformedAnswer(account, "a stream was asked for and the answer is neither a stream nor a chat completion");
   ctx.notes.push("the account answered the stream request with one JSON completion: sent as a stream");
   return { stream: true, items: fixedItemSource(completionToChunks(body).map((chunk) => ({ chunk }))) };
 }
@@ -130,13 +129,7 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
       const res = await postJson(ctx, profile, "/chat/completions", body);
       if (body.stream !== true) {
         const text = res.bufferedText?.() ?? (await res.text());
-        if (!startsWithBrace(text)) {
-          throw new GatewayError(502, `Upstream error from account '${ctx.target.account.name}': the answer is not a JSON object`, {
-            type: "upstream_error",
-            code: "upstream_malformed_response",
-            account: ctx.target.account.name,
-          });
-        }
+        if (!startsWithBrace(text)) throw malformedAnswer(ctx.target.account.name, "the answer is not a JSON object");
         // a 200 that carries an error body (some servers answer a failure that way): the error, not a 200
         if (ERROR_KEY.test(text)) {
           let parsed: any;
@@ -156,7 +149,16 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
     async embeddings(ctx, body): Promise<JsonResult> {
       body.model = ctx.target.model.modelId;
       const res = await postJson(ctx, profile, "/embeddings", body);
-      return { status: res.status, body: (await res.json()) as Record<string, any> };
+      const text = res.bufferedText?.() ?? (await res.text());
+      const account = ctx.target.account.name;
+      let parsed: any;
+      try {
+        parsed = JSON.parse(text);
+      } catch {}
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw malformedAnswer(account, "the answer is not a JSON object");
+      // a 200 that carries an error body: the error, not a 200
+      if (parsed.error && !Array.isArray(parsed.data)) throw upstreamError(account, 502, text, openAIErrorFields);
+      return { status: res.status, body: parsed };
     },
 
     async proxy(ctx, req, path): Promise<Response> {
