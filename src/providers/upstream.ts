@@ -49,11 +49,15 @@ export function fetchFailure(err: any, account: string, signal?: { aborted: bool
  * Turns an upstream error response body into a gateway error. `extract` pulls the provider's message,
  * type, code and param out of its error envelope; the status is kept.
  */
+/** The upstream's retry guidance, forwarded with its error so that the client's SDK waits as long as it says. */
+const RETRY_HEADERS = ["retry-after", "retry-after-ms"];
+
 export function upstreamError(
   account: string,
   status: number,
   text: string,
   extract: (body: any) => { message?: string; type?: string; code?: string | null; param?: string | null } | undefined,
+  headers?: Headers,
 ): GatewayError {
   let parsed: any;
   try {
@@ -63,11 +67,19 @@ export function upstreamError(
   }
   const info = (parsed !== undefined && extract(parsed)) || {};
   const message = info.message ?? (text.trim().slice(0, 500) || `HTTP ${status}`);
+  let forward: Record<string, string> | undefined;
+  if (headers) {
+    for (const name of RETRY_HEADERS) {
+      const v = headers.get(name);
+      if (v) (forward ??= {})[name] = v;
+    }
+  }
   return new GatewayError(status, `Upstream error from account '${account}': ${message}`, {
     type: info.type,
     code: info.code ?? null,
     param: info.param ?? null,
     account,
+    headers: forward,
   });
 }
 

@@ -89,11 +89,19 @@ describe("upstream failures", () => {
     expect(e.error.code).toBe("upstream_malformed_response");
   });
 
-  test("429 from upstream stays 429", async () => {
-    mock.reply({ status: 429, json: { error: { message: "Rate limit reached for gpt-4o-mini", type: "requests", param: null, code: "rate_limit_exceeded" } } });
+  test("429 from upstream stays 429, with the upstream's retry guidance", async () => {
+    mock.reply({
+      status: 429,
+      json: { error: { message: "Rate limit reached for gpt-4o-mini", type: "requests", param: null, code: "rate_limit_exceeded" } },
+      headers: { "retry-after": "2", "retry-after-ms": "1500", "x-ratelimit-remaining-requests": "0" },
+    });
     const e = await g.client(key).chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg }).catch((x) => x);
     expect(e).toBeInstanceOf(OpenAI.RateLimitError);
     expect(e.error.message).toContain("openai-main");
+    // what the SDK's retry waits on reaches the client; the account's own rate-limit figures do not
+    expect(e.headers.get("retry-after")).toBe("2");
+    expect(e.headers.get("retry-after-ms")).toBe("1500");
+    expect(e.headers.get("x-ratelimit-remaining-requests")).toBeNull();
   });
 
   test("unreachable upstream → 502, timeout → 504", async () => {

@@ -12,7 +12,7 @@ export interface Recorded {
 }
 
 export type Reply =
-  | { status: number; json: unknown; delayMs?: number; raw?: boolean }
+  | { status: number; json: unknown; delayMs?: number; raw?: boolean; headers?: Record<string, string> }
   | { stream: unknown[]; delayMs?: number; raw?: string[]; stall?: { after: number; ms: number } }
   | { hang: true };
 
@@ -71,7 +71,8 @@ export function startOpenAIMock(opts: { key?: string } = {}): OpenAIMock {
   const key = opts.key ?? MOCK_KEY;
   const requests: Recorded[] = [];
   const queue: Reply[] = [];
-  const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+  const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+    new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 
   const server = Bun.serve({
     port: 0,
@@ -94,7 +95,7 @@ export function startOpenAIMock(opts: { key?: string } = {}): OpenAIMock {
       if (r && "status" in r) {
         if (r.delayMs) await Bun.sleep(r.delayMs);
         if (r.raw) return new Response(String(r.json), { status: r.status, headers: { "content-type": "text/html" } });
-        return json(r.status, r.json);
+        return json(r.status, r.json, r.headers);
       }
 
       if (url.pathname === "/v1/chat/completions" && req.method === "POST") {

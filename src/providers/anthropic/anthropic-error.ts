@@ -30,16 +30,7 @@ export function anthropicHttpError(
   text: string,
   headers?: Headers,
 ): GatewayError {
-  const err = upstreamError(account, status, text, anthropicErrorFields);
-  const retryAfter = headers?.get("retry-after");
-  if (!retryAfter) return err;
-  return new GatewayError(err.status, err.message, {
-    type: err.type,
-    code: err.code,
-    param: err.param,
-    account,
-    headers: { "retry-after": retryAfter },
-  });
+  return upstreamError(account, status, text, anthropicErrorFields, headers);
 }
 
 /**

@@ -19,7 +19,7 @@ function postJson(ctx: CallContext, profile: OpenAIProfile, path: string, body: 
     headers: jsonUpstreamHeaders(account, profile),
     body: JSON.stringify(body),
   });
-  return sent.then((res) => (res.ok ? res : res.text().then((text) => Promise.reject(upstreamError(account.name, res.status, text, openAIErrorFields)))));
+  return sent.then((res) => (res.ok ? res : res.text().then((text) => Promise.reject(upstreamError(account.name, res.status, text, openAIErrorFields, res.headers)))));
 }
 
 /**
