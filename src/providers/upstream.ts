@@ -49,6 +49,17 @@ export function fetchFailure(err: any, account: string, signal?: { aborted: bool
  * Turns an upstream error response body into a gateway error. `extract` pulls the provider's message,
  * type, code and param out of its error envelope; the status is kept.
  */
+/** A redirect's Location without its query or fragment (which could carry a token), or undefined. */
+function redirectTarget(location: string | null | undefined): string | undefined {
+  if (!location) return undefined;
+  try {
+    const u = new URL(location);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return location.split(/[?#]/)[0]!.slice(0, 200) || undefined;
+  }
+}
+
 /** The upstream's retry guidance, forwarded with its error so that the client's SDK waits as long as it says. */
 const RETRY_HEADERS = ["retry-after", "retry-after-ms"];
 
@@ -59,6 +70,15 @@ export function upstreamError(
   extract: (body: any) => { message?: string; type?: string; code?: string | null; param?: string | null } | undefined,
   headers?: Headers,
 ): GatewayError {
+  // redirects are not followed (the credential would go with them): for an API call one means a wrong base URL
+  if (status >= 300 && status < 400) {
+    const to = redirectTarget(headers?.get("location"));
+    return new GatewayError(502, `Upstream error from account '${account}': its base URL answers with a redirect (HTTP ${status}${to ? ` to ${to}` : ""}); set base_url to where it points`, {
+      type: "upstream_error",
+      code: "upstream_redirect",
+      account,
+    });
+  }
   let parsed: any;
   try {
     parsed = JSON.parse(text);

@@ -3,7 +3,7 @@
  * stream: the client gets its answer, the log its usage), one that sends an error body with a 200 (an HTTP error,
  * streamed or not), one whose stream ends without a single chunk (an HTTP error, not an empty answer), and one whose
  * answer names a provider of its own (the account's replaces it); for embeddings, an error body with a 200 and an
- * answer that is not JSON.
+ * answer that is not JSON; a base URL that redirects.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startGateway, type TestGateway } from "../helpers/gateway.ts";
@@ -28,6 +28,7 @@ beforeAll(async () => {
         });
       }
       if (kind === "error") return Response.json({ error: { message: "model is loading", type: "server_error" } });
+      if (kind === "moved") return new Response("", { status: 301, headers: { location: "https://api.example.com/v1/chat/completions?sig=secret-token" } });
       if (kind === "html") return new Response("<html>gateway timeout</html>", { headers: { "content-type": "text/html" } });
       if (kind === "named") {
         // an aggregator that names the provider it routed to, in the answer itself
@@ -52,7 +53,7 @@ beforeAll(async () => {
     auth: { api_key: sk-local }
     models:
       - { name: m, types: [chat, embedding] }`;
-  g = await startGateway(`accounts:${account("json")}${account("error")}${account("empty")}${account("named")}${account("html")}\n`);
+  g = await startGateway(`accounts:${account("json")}${account("error")}${account("empty")}${account("named")}${account("html")}${account("moved")}\n`);
 });
 
 afterAll(async () => {
@@ -146,4 +147,15 @@ test("embeddings: an error body with a 200, and an answer that is not JSON, are 
   expect(html.message).toContain("account 'html'");
   await Bun.sleep(30);
   expect(g.logs().filter((l) => l.endpoint === "embeddings").map((l) => l.status)).toEqual([502, 502]);
+});
+
+test("a base URL that redirects is a 502 saying so, where to (without the query), and naming the account", async () => {
+  const client = g.client(g.adminKey);
+  const err: any = await client.chat.completions.create({ model: "moved/m", messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
+  expect(err.status).toBe(502);
+  expect(err.code).toBe("upstream_redirect");
+  expect(err.message).toContain("account 'moved'");
+  expect(err.message).toContain("https://api.example.com/v1/chat/completions");
+  expect(err.message).not.toContain("secret-token");
+  expect(err.message).toContain("base_url");
 });
