@@ -49,21 +49,14 @@ beforeAll(async () => {
       );
     },
   });
-  g = await startGateway(`
-accounts:
-  - name: local
+  const account = (name: string, path: string, model: string) => `
+  - name: ${name}
     provider: openai-compatible
-    base_url: http://127.0.0.1:${upstream.port}/v1
+    base_url: http://127.0.0.1:${upstream.port}${path}
     auth: { api_key: sk-local }
     models:
-      - { name: big, types: [chat] }
-  - name: slow
-    provider: openai-compatible
-    base_url: http://127.0.0.1:${upstream.port}/slow
-    auth: { api_key: sk-local }
-    models:
-      - { name: m, types: [chat] }
-`);
+      - { name: ${model}, types: [chat] }`;
+  g = await startGateway(`accounts:${account("local", "/v1", "big")}${account("slow", "/slow", "m")}\n`);
 });
 
 /** an event every 20 ms, 500 of them: the client leaves long before the end */
