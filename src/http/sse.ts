@@ -182,9 +182,49 @@ export function encodeChatStream(
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   const stopHeartbeat = () => heartbeat && clearInterval(heartbeat);
 
+  /** the client's stream's controller (the same object for start and every pull) */
+  let ctl: ReadableStreamDefaultController<Uint8Array>;
+  /** one upstream read's items → the client's stream; handlers made once per stream, not an async frame per pull */
+  const onItems = (items: StreamItem[] | null): void | Promise<void> => {
+    if (finished) return;
+    if (items === null) {
+      ctl.enqueue(DONE);
+      ctl.close();
+      stopHeartbeat();
+      end(null);
+      return;
+    }
+    hooks.onProgress?.();
+    const before = sent;
+    for (const item of items) if (!emit(item, ctl)) return stopHeartbeat();
+    lastWrite = performance.now();
+    // keep reading past items that produce no bytes (a hidden usage chunk)
+    if (sent === before) return pump();
+  };
+  const onError = (e: any) => {
+    stopHeartbeat();
+    if (finished) return;
+    const err =
+      e instanceof GatewayError
+        ? e
+        : e?.name === "TimeoutError"
+          ? fetchFailure(e, hooks.provider)
+          : new GatewayError(502, `Stream from account '${hooks.provider}' failed: ${e?.message ?? String(e)}`, {
+              type: "upstream_error",
+              account: hooks.provider,
+            });
+    try {
+      ctl.enqueue(enc.encode(`data: ${JSON.stringify(err.toBody())}\n\n`));
+      ctl.close();
+    } catch {}
+    end(err);
+  };
+  const pump = (): Promise<void> => (finished ? Promise.resolve() : source.next().then(onItems).catch(onError));
+
   return new ReadableStream<Uint8Array>(
     {
       start(ctrl) {
+        ctl = ctrl;
         for (const item of head) if (!emit(item, ctrl)) return;
         // one timer per stream, not per chunk: a comment when nothing was written for heartbeatMs
         heartbeat = setInterval(() => {
@@ -199,43 +239,7 @@ export function encodeChatStream(
           }
         }, Math.max(50, hooks.heartbeatMs / 2));
       },
-      async pull(ctrl) {
-        try {
-          for (;;) {
-            if (finished) return;
-            const items = await source.next();
-            if (items === null) {
-              ctrl.enqueue(DONE);
-              ctrl.close();
-              stopHeartbeat();
-              end(null);
-              return;
-            }
-            hooks.onProgress?.();
-            const before = sent;
-            for (const item of items) if (!emit(item, ctrl)) return stopHeartbeat();
-            lastWrite = performance.now();
-            // keep reading past items that produce no bytes (a hidden usage chunk)
-            if (sent !== before) return;
-          }
-        } catch (e: any) {
-          stopHeartbeat();
-          const err =
-            e instanceof GatewayError
-              ? e
-              : e?.name === "TimeoutError"
-                ? fetchFailure(e, hooks.provider)
-                : new GatewayError(502, `Stream from account '${hooks.provider}' failed: ${e?.message ?? String(e)}`, {
-                    type: "upstream_error",
-                    account: hooks.provider,
-                  });
-          try {
-            ctrl.enqueue(enc.encode(`data: ${JSON.stringify(err.toBody())}\n\n`));
-            ctrl.close();
-          } catch {}
-          end(err);
-        }
-      },
+      pull: pump,
       cancel() {
         stopHeartbeat();
         source.cancel().catch(() => {});

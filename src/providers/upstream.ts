@@ -159,22 +159,24 @@ export function sseItemSource(
       if (error.type === "max-buffer-size-exceeded") failure = error;
     },
   });
+  // one handler for every read, made once (not an async function's frame and promise per read)
+  const onRead = (r: Awaited<ReturnType<typeof reader.read>>): StreamItem[] | null | Promise<StreamItem[] | null> => {
+    out.length = 0;
+    if (r.done) {
+      ended = true;
+      onEnd?.(sink);
+    } else {
+      parser.feed(decoder.decode(r.value, STREAMING));
+      if (failure) throw failure;
+      if (ended) reader.cancel().catch(() => {});
+    }
+    if (out.length) return out;
+    return ended ? null : reader.read().then(onRead); // a read that made no item (a comment, part of an event)
+  };
   return {
-    async next() {
-      for (;;) {
-        if (ended) return null;
-        const r = await reader.read();
-        out.length = 0;
-        if (r.done) {
-          ended = true;
-          onEnd?.(sink);
-        } else {
-          parser.feed(decoder.decode(r.value, STREAMING));
-          if (failure) throw failure;
-        }
-        if (ended && !r.done) reader.cancel().catch(() => {});
-        if (out.length) return out;
-      }
+    next() {
+      if (ended) return Promise.resolve(null);
+      return reader.read().then(onRead);
     },
     cancel: () => {
       ended = true;
