@@ -84,6 +84,28 @@ export function isPlainChunkText(data: string): boolean {
   return n >= 2 && data.charCodeAt(0) === 123 && data.charCodeAt(n - 1) === 125 && !READ_NAMES.test(data);
 }
 
+/** A whole chat completion's text → the result: checked to be a JSON object that is not an error, usage read. */
+function completionResult(ctx: CallContext, text: string): ChatResult {
+  if (!startsWithBrace(text)) throw malformedAnswer(ctx.target.account.name, "the answer is not a JSON object");
+  // a 200 that carries an error body (some servers answer a failure that way): the error, not a 200
+  if (ERROR_KEY.test(text)) {
+    let parsed: any;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    if (parsed?.error && !Array.isArray(parsed.choices)) throw upstreamError(ctx.target.account.name, 502, text, openAIErrorFields);
+  }
+  return { stream: false, text, usage: usageFromJsonText(text) };
+}
+
+/** A stream's reply → the result: its items, or, from a server that ignores `stream`, its one JSON completion's. */
+function streamResult(ctx: CallContext, res: UpstreamReply): ChatResult | Promise<ChatResult> {
+  if (!res.body) throw new GatewayError(502, `Account '${ctx.target.account.name}' sent an empty stream`);
+  // a server that ignores `stream` answers with one JSON completion: sent on as the stream it would have been
+  if (res.headers.get("content-type")?.toLowerCase().includes("application/json")) return res.text().then((t) => completionAsStream(ctx, t));
+  return { stream: true, items: openAIItemSource(res.body, ctx.target.account.name) };
+}
+
 /** A 502 for an answer the gateway cannot read, naming the account. */
 function malformedAnswer(account: string, what: string): GatewayError {
   return new GatewayError(502, `Upstream error from account '${account}': ${what}`, { type: "upstream_error", code: "upstream_malformed_response", account });
@@ -120,30 +142,20 @@ function startsWithBrace(text: string): boolean {
 export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): ProviderAdapter {
   const profile = OPENAI_PROFILES[kind]!;
   return {
-    async chat(ctx, body): Promise<ChatResult> {
+    chat(ctx, body): Promise<ChatResult> {
       // the body goes upstream as it came (every field), with the upstream model id; changed in place, not copied
       body.model = ctx.target.model.modelId;
-      if (body.stream === true && (ctx.target.account.settings.stream_usage ?? profile.streamUsage)) {
-        body.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
-      }
-      const res = await postJson(ctx, profile, "/chat/completions", body);
-      if (body.stream !== true) {
-        const text = res.bufferedText?.() ?? (await res.text());
-        if (!startsWithBrace(text)) throw malformedAnswer(ctx.target.account.name, "the answer is not a JSON object");
-        // a 200 that carries an error body (some servers answer a failure that way): the error, not a 200
-        if (ERROR_KEY.test(text)) {
-          let parsed: any;
-          try {
-            parsed = JSON.parse(text);
-          } catch {}
-          if (parsed?.error && !Array.isArray(parsed.choices)) throw upstreamError(ctx.target.account.name, 502, text, openAIErrorFields);
+      if (body.stream === true) {
+        if (ctx.target.account.settings.stream_usage ?? profile.streamUsage) {
+          body.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
         }
-        return { stream: false, text, usage: usageFromJsonText(text) };
+        return postJson(ctx, profile, "/chat/completions", body).then((res) => streamResult(ctx, res));
       }
-      if (!res.body) throw new GatewayError(502, `Account '${ctx.target.account.name}' sent an empty stream`);
-      // a server that ignores `stream` answers with one JSON completion: sent on as the stream it would have been
-      if (res.headers.get("content-type")?.toLowerCase().includes("application/json")) return completionAsStream(ctx, await res.text());
-      return { stream: true, items: openAIItemSource(res.body, ctx.target.account.name) };
+      // not an async function: the reply is handled by a function of the context, no frame per request
+      return postJson(ctx, profile, "/chat/completions", body).then((res) => {
+        const text = res.bufferedText?.();
+        return text != null ? completionResult(ctx, text) : res.text().then((t) => completionResult(ctx, t));
+      });
     },
 
     async embeddings(ctx, body): Promise<JsonResult> {
