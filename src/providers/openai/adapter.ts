@@ -11,14 +11,22 @@ import type { CallContext, ChatResult, JsonResult, ProviderAdapter, StreamItem }
 import { usageFromJsonText } from "../../usage/normalize.ts";
 import { baseUrlOf, jsonUpstreamHeaders, OPENAI_PROFILES, upstreamHeaders, type OpenAIProfile } from "./profiles.ts";
 
-/** POSTs a JSON body to the account; an error status becomes the upstream's error. */
+/**
+ * POSTs a JSON body to the account; an error status becomes the upstream's error. Never throws: a failure before
+ * the call (an account without a base URL) is a rejected promise too.
+ */
 function postJson(ctx: CallContext, profile: OpenAIProfile, path: string, body: unknown): Promise<UpstreamReply> {
   const account = ctx.target.account;
-  const sent = upstreamFetch(ctx, baseUrlOf(account, profile) + path, {
-    method: "POST",
-    headers: jsonUpstreamHeaders(account, profile),
-    body: JSON.stringify(body),
-  });
+  let sent: Promise<UpstreamReply>;
+  try {
+    sent = upstreamFetch(ctx, baseUrlOf(account, profile) + path, {
+      method: "POST",
+      headers: jsonUpstreamHeaders(account, profile),
+      body: JSON.stringify(body),
+    });
+  } catch (e) {
+    return Promise.reject(e);
+  }
   return sent.then((res) => (res.ok ? res : res.text().then((text) => Promise.reject(upstreamError(account.name, res.status, text, openAIErrorFields, res.headers)))));
 }
 
