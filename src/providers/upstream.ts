@@ -45,10 +45,6 @@ export function fetchFailure(err: any, account: string, signal?: { aborted: bool
   });
 }
 
-/**
- * Turns an upstream error response body into a gateway error. `extract` pulls the provider's message,
- * type, code and param out of its error envelope; the status is kept.
- */
 /** A redirect's Location without its query or fragment (which could carry a token), or undefined. */
 function redirectTarget(location: string | null | undefined): string | undefined {
   if (!location) return undefined;
@@ -63,6 +59,11 @@ function redirectTarget(location: string | null | undefined): string | undefined
 /** The upstream's retry guidance, forwarded with its error so that the client's SDK waits as long as it says. */
 const RETRY_HEADERS = ["retry-after", "retry-after-ms"];
 
+/**
+ * Turns an upstream error response body into a gateway error. `extract` pulls the provider's message,
+ * type, code and param out of its error envelope; the status is kept, but for a redirect (502), and the upstream's
+ * retry guidance goes with it.
+ */
 export function upstreamError(
   account: string,
   status: number,
@@ -121,7 +122,7 @@ export interface ItemSink {
 
 /**
  * A provider's stream as the gateway reads it: upstream bytes → SSE events → StreamItems in one synchronous step per
- * upstream read, pulled by the reader of the client's stream (`encodeChatStream`). One await per upstream read
+ * upstream read, pulled by the reader of the client's stream (`encodeChatStream`). One promise per upstream read
  * instead of a promise hand-off per stage and event (a TransformStream per stage cost ~1.5 µs an event, more than
  * the parsing in them). Nothing is read before it is asked for, and no more than one event is buffered.
  */
