@@ -6,6 +6,7 @@
  */
 import { Elysia } from "elysia";
 import { adminApi } from "./api/admin/admin.ts";
+import { audio } from "./api/audio.ts";
 import { getModel, listModels } from "./api/models.ts";
 import { passthrough } from "./api/passthrough.ts";
 import type { Gateway } from "./core/gateway.ts";
@@ -21,6 +22,8 @@ function inferenceApi(gw: Gateway, prefix: string) {
     .derive(({ request }) => ({ principal: authenticate(gw.registry, request.headers) }))
     .get("/models", ({ principal }) => listModels(gw, principal))
     .get("/models/*", ({ principal, params }) => getModel(gw, principal, decodeURIComponent(params["*"])))
+    .post("/audio/transcriptions", ({ principal, request }) => audio(gw, principal, request, "transcriptions"), { parse: "none" })
+    .post("/audio/translations", ({ principal, request }) => audio(gw, principal, request, "translations"), { parse: "none" })
     .all("/*", ({ principal, request, params }) => passthrough(gw, principal, request, "/" + params["*"]), {
       parse: "none",
     });

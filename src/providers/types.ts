@@ -3,7 +3,7 @@
  * OpenAI's shape; an adapter translates to its provider's wire format and back.
  */
 import type { GatewayError } from "../http/errors.ts";
-import type { CallSignal, UpstreamFetch } from "./http1.ts";
+import type { CallSignal, UpstreamFetch, UpstreamReply } from "./http1.ts";
 import type { ItemSource } from "./upstream.ts";
 
 export const PROVIDER_KINDS = [
@@ -144,6 +144,8 @@ export interface JsonResult {
 export interface ProviderAdapter {
   chat(ctx: CallContext, body: Record<string, any>): Promise<ChatResult>;
   embeddings?(ctx: CallContext, body: Record<string, any>): Promise<JsonResult>;
+  /** POST /audio/transcriptions or /audio/translations with the form as given (model already the upstream id). */
+  audio?(ctx: CallContext, kind: "transcriptions" | "translations", form: FormData): Promise<UpstreamReply>;
   /** Raw pass-through of any other OpenAI path (OpenAI-compatible kinds only). */
   proxy?(ctx: CallContext, req: Request, path: string): Promise<Response>;
 }

@@ -27,7 +27,12 @@ function postJson(ctx: CallContext, profile: OpenAIProfile, path: string, body: 
   } catch (e) {
     return Promise.reject(e);
   }
-  return sent.then((res) => (res.ok ? res : res.text().then((text) => Promise.reject(upstreamError(account.name, res.status, text, openAIErrorFields, res.headers)))));
+  return sent.then((res) => replyOrError(account.name, res));
+}
+
+/** A 2xx reply as it is; any other status, the upstream's error (its message kept, the account named). */
+function replyOrError(account: string, res: UpstreamReply): UpstreamReply | Promise<never> {
+  return res.ok ? res : res.text().then((text) => Promise.reject(upstreamError(account, res.status, text, openAIErrorFields, res.headers)));
 }
 
 /**
@@ -179,6 +184,18 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
       // a 200 that carries an error body: the error, not a 200
       if (parsed.error && !Array.isArray(parsed.data)) throw upstreamError(account, 502, text, openAIErrorFields);
       return { status: res.status, body: parsed };
+    },
+
+    audio(ctx, kind, form): Promise<UpstreamReply> {
+      const account = ctx.target.account;
+      let sent: Promise<UpstreamReply>;
+      try {
+        // the form as the body: fetch sets the multipart content type with its boundary
+        sent = upstreamFetch(ctx, baseUrlOf(account, profile) + `/audio/${kind}`, { method: "POST", headers: upstreamHeaders(account, profile), body: form });
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return sent.then((res) => replyOrError(account.name, res));
     },
 
     async proxy(ctx, req, path): Promise<Response> {
