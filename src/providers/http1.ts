@@ -154,6 +154,8 @@ class Exchange {
   keepAlive = true;
   keepAliveS = DEFAULT_IDLE_S;
   settled = false;
+  /** the answer's content type is text (JSON, text/*): a whole body may be decoded as UTF-8 straight away */
+  textual = false;
   /** registered on `signal` (the exchange itself is the listener: `handleEvent`) */
   listening = false;
   /** the connection carrying it (a retry moves it to a new one) */
@@ -350,6 +352,9 @@ export class PooledReply implements UpstreamReply {
 }
 
 const utf8 = (b: Buffer) => b.toString("utf8");
+
+/** A content type whose body is text: JSON (application/json, …+json), text/*. */
+const TEXTUAL = /json|^\s*text\//i;
 
 /** How much of a streamed answer may wait unread before reading from the upstream pauses. */
 const BODY_QUEUE_BYTES = 64 * 1024;
@@ -621,8 +626,9 @@ export class Http1Pool {
         continue;
       }
       const reply = ex.reply!;
-      if (ex.framing === 1 && !ex.settled && reply.encoding === null && buf.length - at >= ex.remaining && reply.isEmpty()) {
-        // the whole of a buffered body is here: decoded straight from the socket's bytes, no copy
+      if (ex.framing === 1 && !ex.settled && ex.textual && reply.encoding === null && buf.length - at >= ex.remaining && reply.isEmpty()) {
+        // the whole of a buffered text body is here: decoded straight from the socket's bytes, no copy (a binary
+        // body, audio or a file, stays bytes: decoding it as UTF-8 would change it)
         reply.setText(buf.toString("utf8", at, at + ex.remaining));
         at += ex.remaining;
         ex.remaining = 0;
@@ -721,6 +727,8 @@ export class Http1Pool {
           } else if (nameIs(head, pos, colon, "keep-alive")) {
             const t = /timeout=(\d+)/i.exec(head.slice(colon + 1, e));
             if (t) ex.keepAliveS = Math.max(1, Number(t[1]) - 1);
+          } else if (nameIs(head, pos, colon, "content-type")) {
+            ex.textual = TEXTUAL.test(head.slice(colon + 1, e));
           } else if (nameIs(head, pos, colon, "content-encoding")) {
             const v = head.slice(colon + 1, e).trim().toLowerCase();
             if (v !== "identity") encoding = v;

@@ -72,6 +72,25 @@ describe("http1 pool: requests and framing", () => {
     expect(headOf()).not.toContain("sk-1");
   });
 
+  test("a binary body (audio, a file) arrives byte for byte, whole or streamed; a JSON one is decoded as text", async () => {
+    // bytes that are not UTF-8: decoding them as text and back would change them
+    const bin = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28, 0x49, 0x44, 0x33]);
+    const s = server((_req, sock) => {
+      sock.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ncontent-type: audio/mpeg\r\ncontent-length: ${bin.length}\r\n\r\n`), bin]));
+    });
+    const f = pooledFetch(new Http1Pool());
+    const whole = await f(`${s.url}/v1/audio/speech`, { method: "POST", body: "{}" });
+    expect(whole.bufferedText?.()).toBeNull();
+    expect(Buffer.from(await whole.arrayBuffer()).equals(bin)).toBe(true);
+    const streamed = await f(`${s.url}/v1/audio/speech`, { method: "POST", body: "{}" });
+    const parts: Uint8Array[] = [];
+    for await (const p of streamed.body!) parts.push(p);
+    expect(Buffer.concat(parts).equals(bin)).toBe(true);
+    const t = server((_req, sock) => sock.write(json('{"text":"héllo"}')));
+    const text = await f(`${t.url}/v1/x`, { method: "POST", body: "{}" });
+    expect(text.bufferedText?.()).toBe('{"text":"héllo"}');
+  });
+
   test("framing headers in any case and with blanks around the value", async () => {
     const body = '{"a":1}';
     const s = server((_req, sock) => sock.write(`HTTP/1.1 200 OK\r\nCONTENT-TYPE: application/json\r\nContent-Length:   ${body.length} \r\nConnection: Keep-Alive\r\n\r\n${body}`));
