@@ -8,6 +8,7 @@ import { Elysia } from "elysia";
 import { adminApi } from "./api/admin/admin.ts";
 import { audio } from "./api/audio.ts";
 import { getModel, listModels } from "./api/models.ts";
+import { modelJson } from "./api/model-json.ts";
 import { passthrough } from "./api/passthrough.ts";
 import type { Gateway } from "./core/gateway.ts";
 import { authenticate } from "./http/auth.ts";
@@ -23,6 +24,9 @@ function inferenceApi(gw: Gateway, prefix: string) {
     .get("/models", ({ principal }) => listModels(gw, principal))
     .get("/models/*", ({ principal, params }) => getModel(gw, principal, decodeURIComponent(params["*"])))
     .post("/audio/transcriptions", ({ principal, request }) => audio(gw, principal, request, "transcriptions"), { parse: "none" })
+    .post("/moderations", ({ principal, request }) => modelJson(gw, principal, request, "/moderations", "moderation"), { parse: "none" })
+    .post("/images/generations", ({ principal, request }) => modelJson(gw, principal, request, "/images/generations", "image"), { parse: "none" })
+    .post("/audio/speech", ({ principal, request }) => modelJson(gw, principal, request, "/audio/speech", "text_to_speech"), { parse: "none" })
     .post("/audio/translations", ({ principal, request }) => audio(gw, principal, request, "translations"), { parse: "none" })
     .all("/*", ({ principal, request, params }) => passthrough(gw, principal, request, "/" + params["*"]), {
       parse: "none",

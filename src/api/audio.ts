@@ -6,11 +6,11 @@
  * stream). Usage, when the answer reports it (token-billed models), is logged.
  */
 import type { Principal } from "../core/access.ts";
-import { failed, responseHeaders, startInference } from "../core/dispatch.ts";
+import { failed, startInference } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { checkBodySize, GatewayError } from "../http/errors.ts";
 import { adapterFor } from "../providers/registry.ts";
-import { answerWithProvider } from "../usage/normalize.ts";
+import { answerAsWritten } from "./model-json.ts";
 
 export type AudioKind = "transcriptions" | "translations";
 
@@ -36,25 +36,7 @@ export async function audio(gw: Gateway, p: Principal, request: Request, kind: A
     const adapter = adapterFor(target.account.provider, target.account.name);
     if (!adapter.audio) throw new GatewayError(400, `${type} is not supported for the model ${target.id}`, { param: "model" });
     form.set("model", target.model.modelId);
-    const res = await adapter.audio(call, kind, form);
-    const contentType = res.headers.get("content-type") ?? "application/json";
-    const headers = responseHeaders(target, log.id, [["content-type", contentType]]);
-    if (contentType.includes("text/event-stream") && res.body) {
-      // a streamed transcription goes on as it comes; its log entry is written when the answer starts
-      log.stream = true;
-      log.finish(res.status, null);
-      return new Response(res.body, { status: res.status, headers });
-    }
-    let text = await res.text();
-    let usage: unknown = null;
-    if (contentType.includes("json") && text.trimStart().startsWith("{")) {
-      try {
-        usage = JSON.parse(text).usage ?? null;
-      } catch {}
-      text = answerWithProvider(text, target.account.name);
-    }
-    log.finish(res.status, usage);
-    return new Response(text, { status: res.status, headers });
+    return await answerAsWritten(call, await adapter.audio(call, kind, form));
   } catch (e) {
     throw failed(log, e);
   }

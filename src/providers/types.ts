@@ -144,6 +144,8 @@ export interface JsonResult {
 export interface ProviderAdapter {
   chat(ctx: CallContext, body: Record<string, any>): Promise<ChatResult>;
   embeddings?(ctx: CallContext, body: Record<string, any>): Promise<JsonResult>;
+  /** POST of a JSON body to an OpenAI path of the account (/moderations, /images/generations, /audio/speech). */
+  postJson?(ctx: CallContext, path: string, body: Record<string, any>): Promise<UpstreamReply>;
   /** POST /audio/transcriptions or /audio/translations with the form as given (model already the upstream id). */
   audio?(ctx: CallContext, kind: "transcriptions" | "translations", form: FormData): Promise<UpstreamReply>;
   /** Raw pass-through of any other OpenAI path (OpenAI-compatible kinds only). */

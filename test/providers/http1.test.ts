@@ -84,7 +84,8 @@ describe("http1 pool: requests and framing", () => {
     expect(Buffer.from(await whole.arrayBuffer()).equals(bin)).toBe(true);
     const streamed = await f(`${s.url}/v1/audio/speech`, { method: "POST", body: "{}" });
     const parts: Uint8Array[] = [];
-    for await (const p of streamed.body!) parts.push(p);
+    const reader = streamed.body!.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
     expect(Buffer.concat(parts).equals(bin)).toBe(true);
     const t = server((_req, sock) => sock.write(json('{"text":"héllo"}')));
     const text = await f(`${t.url}/v1/x`, { method: "POST", body: "{}" });

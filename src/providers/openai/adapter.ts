@@ -186,6 +186,10 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
       return { status: res.status, body: parsed };
     },
 
+    postJson(ctx, path, body): Promise<UpstreamReply> {
+      return postJson(ctx, profile, path, body);
+    },
+
     audio(ctx, kind, form): Promise<UpstreamReply> {
       const account = ctx.target.account;
       let sent: Promise<UpstreamReply>;

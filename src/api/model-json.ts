@@ -1,0 +1,61 @@
+/**
+ * JSON endpoints whose `model` picks the account and the upstream model: POST /moderations (type `moderation`),
+ * /images/generations (`image`) and /audio/speech (`text_to_speech`). The model is checked like any other (access,
+ * and its type: without it, a 400 naming the model); the body goes to the account with the upstream model id; the
+ * answer comes back as the account wrote it: JSON with `provider` added and its usage logged, anything else (speech
+ * audio, an SSE stream) passed on as it streams.
+ */
+import type { Principal } from "../core/access.ts";
+import { failed, responseHeaders, startInference, type InferenceCall } from "../core/dispatch.ts";
+import type { Gateway } from "../core/gateway.ts";
+import { GatewayError } from "../http/errors.ts";
+import { readJsonBody } from "../http/json-body.ts";
+import { adapterFor } from "../providers/registry.ts";
+import type { UpstreamReply } from "../providers/http1.ts";
+import type { ModelType } from "../providers/types.ts";
+import { answerWithProvider } from "../usage/normalize.ts";
+
+export async function modelJson(gw: Gateway, p: Principal, request: Request, path: string, type: ModelType): Promise<Response> {
+  const body = (await readJsonBody(request, gw.settings.maxBodyBytes)) as Record<string, any> | null;
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new GatewayError(400, `The body of ${path} must be a JSON object`, { code: "invalid_value" });
+  }
+  if (typeof body.model !== "string" || body.model === "") {
+    throw new GatewayError(400, "Missing required parameter: 'model'", { param: "model", code: "missing_required_parameter" });
+  }
+  const call = startInference(gw, p, request, path.slice(1), type, body.model);
+  const { target, log } = call;
+  try {
+    const adapter = adapterFor(target.account.provider, target.account.name);
+    if (!adapter.postJson) throw new GatewayError(400, `${type} is not supported for the model ${target.id}`, { param: "model" });
+    body.model = target.model.modelId;
+    return await answerAsWritten(call, await adapter.postJson(call, path, body));
+  } catch (e) {
+    throw failed(log, e);
+  }
+}
+
+/**
+ * An answer as the account wrote it: JSON with `provider` added and its usage logged; anything else (audio, SRT or
+ * text, an event stream) passed on as it streams, its log entry written when the answer starts.
+ */
+export async function answerAsWritten(call: InferenceCall, res: UpstreamReply): Promise<Response> {
+  const { target, log } = call;
+  const contentType = res.headers.get("content-type") ?? "application/json";
+  const headers = responseHeaders(target, log.id, [["content-type", contentType]]);
+  if (!contentType.includes("json") && res.body) {
+    log.stream = contentType.includes("text/event-stream");
+    log.finish(res.status, null);
+    return new Response(res.body, { status: res.status, headers });
+  }
+  let text = res.bufferedText?.() ?? (await res.text());
+  let usage: unknown = null;
+  if (text.trimStart().startsWith("{")) {
+    try {
+      usage = JSON.parse(text).usage ?? null;
+    } catch {}
+    text = answerWithProvider(text, target.account.name);
+  }
+  log.finish(res.status, usage);
+  return new Response(text, { status: res.status, headers });
+}
