@@ -6,9 +6,9 @@
  */
 import { Elysia } from "elysia";
 import { adminApi } from "./api/admin/admin.ts";
-import { audio } from "./api/audio.ts";
+import { FORM_ENDPOINTS, modelForm } from "./api/model-form.ts";
 import { getModel, listModels } from "./api/models.ts";
-import { modelJson } from "./api/model-json.ts";
+import { JSON_ENDPOINTS, modelJson } from "./api/model-json.ts";
 import { passthrough } from "./api/passthrough.ts";
 import type { Gateway } from "./core/gateway.ts";
 import { authenticate } from "./http/auth.ts";
@@ -19,15 +19,15 @@ import { VERSION } from "./version.ts";
 export const INFERENCE_PREFIXES = ["/v1", "/api/llm", "/api/llm/api/inference/openai"] as const;
 
 function inferenceApi(gw: Gateway, prefix: string) {
-  return new Elysia({ prefix })
-    .derive(({ request }) => ({ principal: authenticate(gw.registry, request.headers) }))
+  let api = new Elysia({ prefix }).derive(({ request }) => ({ principal: authenticate(gw.registry, request.headers) }));
+  // the endpoints whose model picks the account, other than the hot ones (chat completions, embeddings)
+  for (const e of JSON_ENDPOINTS) api = api.post(e.path, ({ principal, request }) => modelJson(gw, principal, request, e.path, e.type), { parse: "none" }) as any;
+  for (const e of FORM_ENDPOINTS) {
+    api = api.post(e.path, ({ principal, request }) => modelForm(gw, principal, request, e.path, e.type, e.file), { parse: "none" }) as any;
+  }
+  return api
     .get("/models", ({ principal }) => listModels(gw, principal))
     .get("/models/*", ({ principal, params }) => getModel(gw, principal, decodeURIComponent(params["*"])))
-    .post("/audio/transcriptions", ({ principal, request }) => audio(gw, principal, request, "transcriptions"), { parse: "none" })
-    .post("/moderations", ({ principal, request }) => modelJson(gw, principal, request, "/moderations", "moderation"), { parse: "none" })
-    .post("/images/generations", ({ principal, request }) => modelJson(gw, principal, request, "/images/generations", "image"), { parse: "none" })
-    .post("/audio/speech", ({ principal, request }) => modelJson(gw, principal, request, "/audio/speech", "text_to_speech"), { parse: "none" })
-    .post("/audio/translations", ({ principal, request }) => audio(gw, principal, request, "translations"), { parse: "none" })
     .all("/*", ({ principal, request, params }) => passthrough(gw, principal, request, "/" + params["*"]), {
       parse: "none",
     });

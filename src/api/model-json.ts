@@ -15,6 +15,13 @@ import type { UpstreamReply } from "../providers/http1.ts";
 import type { ModelType } from "../providers/types.ts";
 import { answerWithProvider } from "../usage/normalize.ts";
 
+/** The JSON endpoints and the model type each needs. */
+export const JSON_ENDPOINTS: readonly { path: string; type: ModelType }[] = [
+  { path: "/moderations", type: "moderation" },
+  { path: "/images/generations", type: "image" },
+  { path: "/audio/speech", type: "text_to_speech" },
+];
+
 export async function modelJson(gw: Gateway, p: Principal, request: Request, path: string, type: ModelType): Promise<Response> {
   const body = (await readJsonBody(request, gw.settings.maxBodyBytes)) as Record<string, any> | null;
   if (body === null || typeof body !== "object" || Array.isArray(body)) {

@@ -146,8 +146,8 @@ export interface ProviderAdapter {
   embeddings?(ctx: CallContext, body: Record<string, any>): Promise<JsonResult>;
   /** POST of a JSON body to an OpenAI path of the account (/moderations, /images/generations, /audio/speech). */
   postJson?(ctx: CallContext, path: string, body: Record<string, any>): Promise<UpstreamReply>;
-  /** POST /audio/transcriptions or /audio/translations with the form as given (model already the upstream id). */
-  audio?(ctx: CallContext, kind: "transcriptions" | "translations", form: FormData): Promise<UpstreamReply>;
+  /** POST of a multipart form to an OpenAI path of the account (/audio/transcriptions, /images/edits, …). */
+  postForm?(ctx: CallContext, path: string, form: FormData): Promise<UpstreamReply>;
   /** Raw pass-through of any other OpenAI path (OpenAI-compatible kinds only). */
   proxy?(ctx: CallContext, req: Request, path: string): Promise<Response>;
 }

@@ -190,12 +190,12 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
       return postJson(ctx, profile, path, body);
     },
 
-    audio(ctx, kind, form): Promise<UpstreamReply> {
+    postForm(ctx, path, form): Promise<UpstreamReply> {
       const account = ctx.target.account;
       let sent: Promise<UpstreamReply>;
       try {
         // the form as the body: fetch sets the multipart content type with its boundary
-        sent = upstreamFetch(ctx, baseUrlOf(account, profile) + `/audio/${kind}`, { method: "POST", headers: upstreamHeaders(account, profile), body: form });
+        sent = upstreamFetch(ctx, baseUrlOf(account, profile) + path, { method: "POST", headers: upstreamHeaders(account, profile), body: form });
       } catch (e) {
         return Promise.reject(e);
       }

@@ -1,5 +1,5 @@
 /**
- * Audio transcriptions and translations through the SDK: the form reaches the account with its credential and the
+ * The multipart endpoints through the SDK — audio transcriptions and translations, image edits: the form reaches the account with its credential and the
  * upstream model id, the answer comes back as the account wrote it, usage is logged; a model without the endpoint's
  * type answers 400 naming it (the issue's example: whisper-1 with audio_transcription only).
  */
@@ -25,6 +25,11 @@ beforeAll(async () => {
     hostname: "127.0.0.1",
     async fetch(req) {
       const form = await req.formData();
+      if (new URL(req.url).pathname === "/v1/images/edits") {
+        const image = (form.get("image") ?? form.get("image[]")) as File | null;
+        seen.push({ path: "/v1/images/edits", authorization: req.headers.get("authorization"), model: form.get("model"), fileName: image?.name, fileBytes: image ? await image.text() : "", responseFormat: null });
+        return Response.json({ created: 1700000000, data: [{ b64_json: "ZWRpdGVk" }], usage: { input_tokens: 300, output_tokens: 1056, total_tokens: 1356 } });
+      }
       const file = form.get("file") as File | null;
       seen.push({
         path: new URL(req.url).pathname,
@@ -53,6 +58,7 @@ accounts:
       - { name: whisper-1, types: [audio_transcription] }
       - { name: transcribe, model_id: gpt-4o-transcribe, types: [audio_transcription, audio_translation] }
       - { name: gpt-4o-mini, types: [chat] }
+      - { name: gpt-image-1, types: [image] }
 `);
 });
 
@@ -145,4 +151,23 @@ test("a key that may not use the account gets 403 naming the model, and nothing 
   expect(err.status).toBe(403);
   expect(err.message).toContain("openai-main/whisper-1");
   expect(seen).toHaveLength(0);
+});
+
+test("an image edit: the image and the upstream model go up, the edited image comes back, usage is logged", async () => {
+  seen.length = 0;
+  const r = await g.client(g.adminKey).images.edit({
+    model: "openai-main/gpt-image-1",
+    image: await toFile(Buffer.from("PNG bytes"), "cat.png", { type: "image/png" }),
+    prompt: "add a hat",
+  });
+  expect(r.data![0]!.b64_json).toBe("ZWRpdGVk");
+  expect(seen[0]).toMatchObject({ path: "/v1/images/edits", authorization: "Bearer sk-upstream-audio", model: "gpt-image-1", fileName: "cat.png", fileBytes: "PNG bytes" });
+  await Bun.sleep(30);
+  expect(g.logs()[0]).toMatchObject({ endpoint: "images/edits", model: "gpt-image-1", status: 200, prompt_tokens: 300 });
+  const onWhisper: any = await g
+    .client(g.adminKey)
+    .images.edit({ model: "openai-main/whisper-1", image: await toFile(Buffer.from("x"), "a.png"), prompt: "x" })
+    .catch((e) => e);
+  expect(onWhisper.status).toBe(400);
+  expect(onWhisper.message).toContain("image is not supported for the model openai-main/whisper-1");
 });
