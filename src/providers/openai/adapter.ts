@@ -45,40 +45,40 @@ export function openAIItemSource(body: ReadableStream<Uint8Array>, account: stri
   // is mostly such events, and parsing each cost more than everything else the gateway does with it
   let content = false;
   return sseItemSource(body, (ev, out) => {
-      const data = ev.data;
-      if (data === "[DONE]") return;
-      if (content && isPlainChunkText(data)) {
-        out.enqueue({ text: data });
-        return;
-      }
-      let obj: any;
-      try {
-        obj = JSON.parse(data);
-      } catch {
-        out.enqueue({ error: unreadableEvent(account) });
-        return;
-      }
-      if (obj && obj.error) {
-        const f: { message?: string; type?: string; code?: string | null } = openAIErrorFields(obj) ?? {};
-        const status = typeof obj.error.status === "number" ? obj.error.status : 502;
-        out.enqueue({
-          error: new GatewayError(status, `Upstream error from account '${account}': ${f.message ?? "stream error"}`, {
-            type: f.type,
-            code: f.code ?? null,
-            account,
-          }),
-        });
-        return;
-      }
-      if (!content && isContentChunk(obj)) content = true;
-      // Groq reports stream usage under x_groq.usage on older API versions
-      if (obj.usage == null && obj.x_groq?.usage) {
-        obj.usage = obj.x_groq.usage;
-        out.enqueue({ chunk: obj });
-      } else if (obj.provider !== undefined) out.enqueue({ chunk: obj }); // ours replaces the upstream's
-      // the text is sent on as written only when it is one line (an event whose data spans several lines would
-      // break the client's SSE framing: it is serialised again)
-      else out.enqueue(data.includes("\n") ? { chunk: obj } : { chunk: obj, raw: data });
+    const data = ev.data;
+    if (data === "[DONE]") return;
+    if (content && isPlainChunkText(data)) {
+      out.enqueue({ text: data });
+      return;
+    }
+    let obj: any;
+    try {
+      obj = JSON.parse(data);
+    } catch {
+      out.enqueue({ error: unreadableEvent(account) });
+      return;
+    }
+    if (obj && obj.error) {
+      const f: { message?: string; type?: string; code?: string | null } = openAIErrorFields(obj) ?? {};
+      const status = typeof obj.error.status === "number" ? obj.error.status : 502;
+      out.enqueue({
+        error: new GatewayError(status, `Upstream error from account '${account}': ${f.message ?? "stream error"}`, {
+          type: f.type,
+          code: f.code ?? null,
+          account,
+        }),
+      });
+      return;
+    }
+    if (!content && isContentChunk(obj)) content = true;
+    // Groq reports stream usage under x_groq.usage on older API versions
+    if (obj.usage == null && obj.x_groq?.usage) {
+      obj.usage = obj.x_groq.usage;
+      out.enqueue({ chunk: obj });
+    } else if (obj.provider !== undefined) out.enqueue({ chunk: obj }); // ours replaces the upstream's
+    // the text is sent on as written only when it is one line (an event whose data spans several lines would
+    // break the client's SSE framing: it is serialised again)
+    else out.enqueue(data.includes("\n") ? { chunk: obj } : { chunk: obj, raw: data });
   });
 }
 
