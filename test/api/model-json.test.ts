@@ -18,6 +18,8 @@ beforeAll(async () => {
     hostname: "127.0.0.1",
     async fetch(req) {
       const path = new URL(req.url).pathname;
+      // a file's content (pass-through): binary, of known length
+      if (path === "/v1/files/file-abc/content") return new Response(AUDIO, { headers: { "content-type": "application/octet-stream" } });
       const body = await req.json();
       seen.push({ path, authorization: req.headers.get("authorization"), body });
       if (path === "/v1/moderations") {
@@ -100,4 +102,13 @@ test("capability gating and bad bodies: 400 naming the model, or the parameter",
     body: "{not json",
   });
   expect(badJson.status).toBe(400);
+});
+
+test("a binary file downloaded through pass-through arrives byte for byte", async () => {
+  const res = await fetch(`${g.url}/v1/files/file-abc/content`, { headers: { authorization: `Bearer ${g.adminKey}`, "x-tfy-provider-name": "openai-main" } });
+  expect(res.status).toBe(200);
+  expect(Buffer.from(await res.arrayBuffer()).equals(AUDIO)).toBe(true);
+  // and through the SDK
+  const viaSdk = await g.client(g.adminKey).files.content("file-abc", { headers: { "x-tfy-provider-name": "openai-main" } });
+  expect(Buffer.from(await viaSdk.arrayBuffer()).equals(AUDIO)).toBe(true);
 });
