@@ -31,6 +31,10 @@ const ROWS_PER_INSERT = 32;
 const PAGE = ROWS_PER_INSERT * WIDTH;
 /** pages kept for reuse: enough for a flush at the default batch size */
 const MAX_SPARE_PAGES = 40;
+/** rows kept while writes fail (~10 MB at most); past it the oldest are dropped and counted */
+const MAX_PENDING_ROWS = 50_000;
+/** how soon a failed write is tried again */
+const RETRY_MS = 1000;
 
 export class LogWriter {
   /** full pages of ROWS_PER_INSERT encoded rows, then the page being filled */
@@ -43,7 +47,13 @@ export class LogWriter {
   private inserts: Statement[] = [];
   /** written pages, reused */
   private spare: Value[][] = [];
+  /** rows in `pages` (full pages hold ROWS_PER_INSERT; a page kept from a failed flush may hold fewer) */
+  private queued = 0;
+  /** the last flush failed: its rows wait for the next one (logged once per run of failures) */
+  private failing = false;
   written = 0;
+  /** rows dropped because writes kept failing until MAX_PENDING_ROWS were waiting */
+  dropped = 0;
 
   constructor(
     private store: Store,
@@ -112,10 +122,12 @@ export class LogWriter {
     p[o + 20] = error;
     if (++this.used === ROWS_PER_INSERT) {
       this.pages.push(this.page);
+      this.queued += ROWS_PER_INSERT;
       this.page = this.spare.pop() ?? new Array(PAGE);
       this.used = 0;
     }
-    if (this.pending >= (this.opts.maxBatch ?? 1000)) queueMicrotask(() => this.flush());
+    // while writes fail, only the retry timer tries again (not every row past the batch size)
+    if (!this.failing && this.pending >= (this.opts.maxBatch ?? 1000)) queueMicrotask(() => this.flush());
     else this.timer ??= setTimeout(() => this.flush(), this.opts.flushMs ?? 100);
   }
 
@@ -125,25 +137,39 @@ export class LogWriter {
     const n = this.pending;
     if (!n) return 0;
     const pages = this.pages;
-    const last = this.page.slice(0, this.used * WIDTH);
+    if (this.used) pages.push(this.page.slice(0, this.used * WIDTH));
     this.pages = [];
+    this.queued = 0;
     this.used = 0;
     try {
       this.store.sqlite.transaction(() => {
         const full = this.insertOf(ROWS_PER_INSERT);
-        for (const p of pages) full.run(p);
-        if (last.length) this.insertOf(last.length / WIDTH).run(last);
+        for (const p of pages) (p.length === PAGE ? full : this.insertOf(p.length / WIDTH)).run(p);
       })();
-      // written pages are filled again (a new page per 32 rows was ~170 bytes per request for the collector)
-      for (const p of pages) if (this.spare.length < MAX_SPARE_PAGES) this.spare.push(p);
-      this.written += n;
     } catch (e) {
-      console.error(`request log write failed (${n} entries):`, (e as Error).message);
+      // nothing is lost to a failed write (a full disk, a database locked too long): the rows wait for the next
+      // flush, a second from now, up to MAX_PENDING_ROWS (past that the oldest go, counted)
+      if (!this.failing) console.error(`request log write failed (${n} entries kept for a retry):`, (e as Error).message);
+      this.failing = true;
+      this.pages = pages;
+      this.queued = n;
+      while (this.queued > MAX_PENDING_ROWS) {
+        const p = this.pages.shift()!;
+        this.queued -= p.length / WIDTH;
+        this.dropped += p.length / WIDTH;
+      }
+      this.timer = setTimeout(() => this.flush(), RETRY_MS);
+      return 0;
     }
+    if (this.failing) console.error(`request log writes work again (${n} entries written)`);
+    this.failing = false;
+    // written pages are filled again (a new page per 32 rows was ~170 bytes per request for the collector)
+    for (const p of pages) if (p.length === PAGE && this.spare.length < MAX_SPARE_PAGES) this.spare.push(p);
+    this.written += n;
     return n;
   }
 
   get pending(): number {
-    return this.pages.length * ROWS_PER_INSERT + this.used;
+    return this.queued + this.used;
   }
 }

@@ -73,3 +73,40 @@ describe("request log writer", () => {
     }
   });
 });
+
+describe("request log writer: failed writes", () => {
+  test("rows of a write that fails wait for the next flush, and are written then, in order", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sb-logw-"));
+    const store = openStore(join(dir, "switchboard.db"));
+    const errors: string[] = [];
+    const error = console.error;
+    console.error = (...a: unknown[]) => void errors.push(a.map(String).join(" "));
+    try {
+      const logs = new LogWriter(store, { flushMs: 60_000 });
+      const row = (i: number) =>
+        logs.row(`req_${i}`, 1_700_000_000_000 + i, "key_a", "user:a@example.com", "acct", "m", "chat/completions", "POST", 200, false, 1, null, null, null, null, null, null);
+      for (let i = 0; i < 40; i++) row(i); // a full page and a partial one
+      // the database refuses writes (as a full disk or a lock held too long would)
+      store.sqlite.exec("PRAGMA query_only = 1");
+      expect(logs.flush()).toBe(0);
+      expect(logs.pending).toBe(40);
+      for (let i = 40; i < 50; i++) row(i); // more arrive while it fails
+      expect(logs.flush()).toBe(0);
+      expect(logs.pending).toBe(50);
+      expect(errors.filter((e) => e.includes("request log write failed"))).toHaveLength(1); // said once, not per try
+      // writes work again: everything is written, once, in order
+      store.sqlite.exec("PRAGMA query_only = 0");
+      expect(logs.flush()).toBe(50);
+      expect(logs.pending).toBe(0);
+      const ids = (store.sqlite.query("select id from request_logs order by seq").all() as { id: string }[]).map((r) => r.id);
+      expect(ids).toEqual(Array.from({ length: 50 }, (_, i) => `req_${i}`));
+      expect(errors.some((e) => e.includes("work again"))).toBe(true);
+      expect(logs.dropped).toBe(0);
+      logs.flush();
+    } finally {
+      console.error = error;
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
