@@ -27,6 +27,29 @@ beforeAll(async () => {
           usage: { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 },
         });
       }
+      if (kind === "tools") {
+        return Response.json({
+          id: "chatcmpl-tools",
+          object: "chat.completion",
+          created: 1700000000,
+          model: "tiny-llm",
+          choices: [
+            {
+              index: 0,
+              message: {
+                role: "assistant",
+                content: null,
+                tool_calls: [
+                  { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+                  { id: "call_2", type: "function", function: { name: "get_time", arguments: '{"tz":"CET"}' } },
+                ],
+              },
+              finish_reason: "tool_calls",
+            },
+          ],
+          usage: { prompt_tokens: 30, completion_tokens: 20, total_tokens: 50 },
+        });
+      }
       if (kind === "error") return Response.json({ error: { message: "model is loading", type: "server_error" } });
       if (kind === "moved") return new Response("", { status: 301, headers: { location: "https://api.example.com/v1/chat/completions?sig=secret-token" } });
       if (kind === "html") return new Response("<html>gateway timeout</html>", { headers: { "content-type": "text/html" } });
@@ -53,7 +76,7 @@ beforeAll(async () => {
     auth: { api_key: sk-local }
     models:
       - { name: m, types: [chat, embedding] }`;
-  g = await startGateway(`accounts:${account("json")}${account("error")}${account("empty")}${account("named")}${account("html")}${account("moved")}\n`);
+  g = await startGateway(`accounts:${account("json")}${account("error")}${account("empty")}${account("named")}${account("html")}${account("moved")}${account("tools")}\n`);
 });
 
 afterAll(async () => {
@@ -158,4 +181,22 @@ test("a base URL that redirects is a 502 saying so, where to (without the query)
   expect(err.message).toContain("https://api.example.com/v1/chat/completions");
   expect(err.message).not.toContain("secret-token");
   expect(err.message).toContain("base_url");
+});
+
+test("tool calls of a JSON answer to a stream request: the SDK's stream helper assembles them", async () => {
+  const runner = g.client(g.adminKey).chat.completions.stream({
+    model: "tools/m",
+    messages: [{ role: "user", content: "weather and time in Paris?" }],
+    tools: [
+      { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } },
+      { type: "function", function: { name: "get_time", parameters: { type: "object", properties: { tz: { type: "string" } } } } },
+    ],
+  });
+  const done = await runner.finalChatCompletion();
+  const calls = done.choices[0]!.message.tool_calls!;
+  expect(calls.map((c: any) => [c.id, c.function.name, c.function.arguments])).toEqual([
+    ["call_1", "get_weather", '{"city":"Paris"}'],
+    ["call_2", "get_time", '{"tz":"CET"}'],
+  ]);
+  expect(done.choices[0]!.finish_reason).toBe("tool_calls");
 });
