@@ -11,7 +11,9 @@ import type { Gateway } from "../core/gateway.ts";
 import { GatewayError } from "../http/errors.ts";
 import { readJsonBody } from "../http/json-body.ts";
 import { adapterFor } from "../providers/registry.ts";
+import { createParser } from "eventsource-parser";
 import type { UpstreamReply } from "../providers/http1.ts";
+import type { RequestLog } from "../usage/request-log.ts";
 import type { ModelType } from "../providers/types.ts";
 import { answerWithProvider } from "../usage/normalize.ts";
 
@@ -43,15 +45,19 @@ export async function modelJson(gw: Gateway, p: Principal, request: Request, pat
 }
 
 /**
- * An answer as the account wrote it: JSON with `provider` added and its usage logged; anything else (audio, SRT or
- * text, an event stream) passed on as it streams, its log entry written when the answer starts.
+ * An answer as the account wrote it: JSON with `provider` added and its usage logged; an event stream (a streamed
+ * transcription, partial images) passed on byte for byte, the usage its events report logged when it ends; anything
+ * else (audio, SRT or text) passed on as it streams, its log entry written when the answer starts.
  */
 export async function answerAsWritten(call: InferenceCall, res: UpstreamReply): Promise<Response> {
   const { target, log } = call;
   const contentType = res.headers.get("content-type") ?? "application/json";
   const headers = responseHeaders(target, log.id, [["content-type", contentType]]);
+  if (contentType.includes("text/event-stream") && res.body) {
+    log.stream = true;
+    return new Response(eventsWithUsage(res.body, log, res.status), { status: res.status, headers });
+  }
   if (!contentType.includes("json") && res.body) {
-    log.stream = contentType.includes("text/event-stream");
     log.finish(res.status, null);
     return new Response(res.body, { status: res.status, headers });
   }
@@ -65,4 +71,52 @@ export async function answerAsWritten(call: InferenceCall, res: UpstreamReply): 
   }
   log.finish(res.status, usage);
   return new Response(text, { status: res.status, headers });
+}
+
+const STREAMING = { stream: true } as const;
+
+/**
+ * An SSE answer passed on byte for byte as the client reads it, its events read on the way for the usage they report
+ * (OpenAI's `transcript.text.done` and image `completed` events carry it; the last one wins). The log entry is
+ * written when the stream ends, fails or is cancelled (499).
+ */
+function eventsWithUsage(body: ReadableStream<Uint8Array>, log: RequestLog, status: number): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let usage: unknown = null;
+  let first = true;
+  const parser = createParser({
+    onEvent: (e) => {
+      if (!e.data.includes('"usage"')) return;
+      try {
+        const u = JSON.parse(e.data)?.usage;
+        if (u) usage = u;
+      } catch {}
+    },
+  });
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(c) {
+        try {
+          const r = await reader.read();
+          if (r.done) {
+            log.finish(status, usage);
+            c.close();
+            return;
+          }
+          if (first) (first = false), log.firstToken();
+          parser.feed(decoder.decode(r.value, STREAMING));
+          c.enqueue(r.value);
+        } catch (e: any) {
+          log.finish(502, usage, `stream failed: ${e?.message ?? String(e)}`);
+          c.error(e);
+        }
+      },
+      cancel() {
+        log.finish(499, usage, "client closed the stream");
+        return reader.cancel();
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }

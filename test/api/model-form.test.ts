@@ -42,6 +42,15 @@ beforeAll(async () => {
       if (form.get("response_format") === "srt") {
         return new Response("1\n00:00:00,000 --> 00:00:01,000\nbonjour\n", { headers: { "content-type": "text/plain; charset=utf-8" } });
       }
+      if (form.get("stream") === "true") {
+        // a streamed transcription: deltas, then the done event with the usage
+        const events = [
+          { type: "transcript.text.delta", delta: "bonjour" },
+          { type: "transcript.text.delta", delta: " tout le monde" },
+          { type: "transcript.text.done", text: "bonjour tout le monde", usage: { type: "tokens", input_tokens: 14, output_tokens: 5, total_tokens: 19 } },
+        ];
+        return new Response(events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join(""), { headers: { "content-type": "text/event-stream" } });
+      }
       const text = new URL(req.url).pathname.endsWith("translations") ? "hello everyone" : "bonjour tout le monde";
       // token-billed models report usage; whisper-1 does not
       if (form.get("model") === "gpt-4o-transcribe") return Response.json({ text, usage: { type: "tokens", input_tokens: 42, output_tokens: 6, total_tokens: 48 } });
@@ -170,4 +179,18 @@ test("an image edit: the image and the upstream model go up, the edited image co
     .catch((e) => e);
   expect(onWhisper.status).toBe(400);
   expect(onWhisper.message).toContain("image is not supported for the model openai-main/whisper-1");
+});
+
+test("a streamed transcription: events pass through as they come, and the usage of the last one is logged", async () => {
+  const stream = await g.client(g.adminKey).audio.transcriptions.create({ model: "openai-main/transcribe", file: await file(), stream: true });
+  const types: string[] = [];
+  let text = "";
+  for await (const e of stream as any) {
+    types.push(e.type);
+    if (e.type === "transcript.text.delta") text += e.delta;
+  }
+  expect(types).toEqual(["transcript.text.delta", "transcript.text.delta", "transcript.text.done"]);
+  expect(text).toBe("bonjour tout le monde");
+  await Bun.sleep(30);
+  expect(g.logs()[0]).toMatchObject({ endpoint: "audio/transcriptions", model: "transcribe", status: 200, stream: 1, prompt_tokens: 14, completion_tokens: 5 });
 });
