@@ -3,7 +3,7 @@ import { t } from "elysia";
 import type { Principal } from "../core/access.ts";
 import { failed, JSON_HEADERS, responseHeaders, startInference } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
-import { GatewayError } from "../http/errors.ts";
+import { typeNotSupported } from "../core/resolve.ts";
 import { adapterFor } from "../providers/registry.ts";
 
 export const EmbeddingsBody = t.Object(
@@ -19,9 +19,7 @@ export async function embeddings(gw: Gateway, p: Principal, body: Record<string,
   const { target, log } = call;
   try {
     const adapter = adapterFor(target.account.provider, target.account.name);
-    if (!adapter.embeddings) {
-      throw new GatewayError(400, `embedding is not supported for the model ${target.id}`, { param: "model" });
-    }
+    if (!adapter.embeddings) throw typeNotSupported("embedding", target);
     const res = await adapter.embeddings(call, body);
     res.body.provider = target.account.name;
     log.finish(res.status, res.body.usage);

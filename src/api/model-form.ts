@@ -10,7 +10,8 @@ import type { Principal } from "../core/access.ts";
 import { failed, startInference } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import type { ModelType } from "../providers/types.ts";
-import { checkBodySize, GatewayError } from "../http/errors.ts";
+import { typeNotSupported } from "../core/resolve.ts";
+import { checkBodySize, GatewayError, missingParameter } from "../http/errors.ts";
 import { adapterFor } from "../providers/registry.ts";
 import { answerAsWritten } from "./model-json.ts";
 
@@ -31,18 +32,14 @@ export async function modelForm(gw: Gateway, p: Principal, request: Request, pat
     throw new GatewayError(400, `The body of ${path} must be multipart/form-data with '${file}' and 'model'`, { param: file });
   }
   const model = form.get("model");
-  if (typeof model !== "string" || model === "") {
-    throw new GatewayError(400, "Missing required parameter: 'model'", { param: "model", code: "missing_required_parameter" });
-  }
+  if (typeof model !== "string" || model === "") throw missingParameter("model");
   // image edits may send several images as image[]
-  if (!(form.get(file) instanceof Blob) && !(form.get(`${file}[]`) instanceof Blob)) {
-    throw new GatewayError(400, `Missing required parameter: '${file}'`, { param: file, code: "missing_required_parameter" });
-  }
+  if (!(form.get(file) instanceof Blob) && !(form.get(`${file}[]`) instanceof Blob)) throw missingParameter(file);
   const call = startInference(gw, p, request, path.slice(1), type, model);
   const { target, log } = call;
   try {
     const adapter = adapterFor(target.account.provider, target.account.name);
-    if (!adapter.postForm) throw new GatewayError(400, `${type} is not supported for the model ${target.id}`, { param: "model" });
+    if (!adapter.postForm) throw typeNotSupported(type, target);
     form.set("model", target.model.modelId);
     return await answerAsWritten(call, await adapter.postForm(call, path, form));
   } catch (e) {

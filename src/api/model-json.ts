@@ -8,7 +8,8 @@
 import type { Principal } from "../core/access.ts";
 import { failed, responseHeaders, startInference, type InferenceCall } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
-import { GatewayError } from "../http/errors.ts";
+import { typeNotSupported } from "../core/resolve.ts";
+import { GatewayError, missingParameter } from "../http/errors.ts";
 import { readJsonBody } from "../http/json-body.ts";
 import { adapterFor } from "../providers/registry.ts";
 import { createParser } from "eventsource-parser";
@@ -29,14 +30,12 @@ export async function modelJson(gw: Gateway, p: Principal, request: Request, pat
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw new GatewayError(400, `The body of ${path} must be a JSON object`, { code: "invalid_value" });
   }
-  if (typeof body.model !== "string" || body.model === "") {
-    throw new GatewayError(400, "Missing required parameter: 'model'", { param: "model", code: "missing_required_parameter" });
-  }
+  if (typeof body.model !== "string" || body.model === "") throw missingParameter("model");
   const call = startInference(gw, p, request, path.slice(1), type, body.model);
   const { target, log } = call;
   try {
     const adapter = adapterFor(target.account.provider, target.account.name);
-    if (!adapter.postJson) throw new GatewayError(400, `${type} is not supported for the model ${target.id}`, { param: "model" });
+    if (!adapter.postJson) throw typeNotSupported(type, target);
     body.model = target.model.modelId;
     return await answerAsWritten(call, await adapter.postJson(call, path, body));
   } catch (e) {

@@ -43,10 +43,13 @@ function checked(p: Principal, target: Target, type: ModelType): Target {
       code: "model_not_allowed",
     });
   }
-  if (!target.model.types.includes(type)) {
-    throw new GatewayError(400, `${type} is not supported for the model ${target.id}`, { param: "model", code: "model_type_not_supported" });
-  }
+  if (!target.model.types.includes(type)) throw typeNotSupported(type, target);
   return target;
+}
+
+/** The 400 for an endpoint called on a model without its type (or on an account whose provider lacks the endpoint). */
+export function typeNotSupported(type: ModelType, target: Target): GatewayError {
+  return new GatewayError(400, `${type} is not supported for the model ${target.id}`, { param: "model", code: "model_type_not_supported" });
 }
 
 function findTarget(reg: Registry, model: string, providerHeader: string | null | undefined): Target {

@@ -59,6 +59,9 @@ export function defaultType(status: number): string {
 export const badRequest = (message: string, param: string | null = null, code: string | null = null) =>
   new GatewayError(400, message, { param, code });
 
+export const missingParameter = (param: string) =>
+  badRequest(`Missing required parameter: '${param}'`, param, "missing_required_parameter");
+
 export const invalidJson = () =>
   new GatewayError(400, "We could not parse the JSON body of your request. The request body must be valid JSON.", { code: "invalid_json" });
 
