@@ -14,9 +14,10 @@ import { readJsonBody } from "../http/json-body.ts";
 import { adapterFor } from "../providers/registry.ts";
 import { createParser } from "eventsource-parser";
 import type { UpstreamReply } from "../providers/http1.ts";
+import { STREAMING } from "../providers/upstream.ts";
 import type { RequestLog } from "../usage/request-log.ts";
-import type { ModelType } from "../providers/types.ts";
-import { answerWithProvider } from "../usage/normalize.ts";
+import type { ModelType, Usage } from "../providers/types.ts";
+import { answerWithProvider, usageFromJsonText } from "../usage/normalize.ts";
 
 /** The JSON endpoints and the model type each needs. */
 export const JSON_ENDPOINTS: readonly { path: string; type: ModelType }[] = [
@@ -61,18 +62,15 @@ export async function answerAsWritten(call: InferenceCall, res: UpstreamReply): 
     return new Response(res.body, { status: res.status, headers });
   }
   let text = res.bufferedText?.() ?? (await res.text());
-  let usage: unknown = null;
+  let usage: Usage | null = null;
   if (text.trimStart().startsWith("{")) {
-    try {
-      usage = JSON.parse(text).usage ?? null;
-    } catch {}
+    // read from the text, not a parse of the whole answer (an image's base64 can be megabytes)
+    usage = usageFromJsonText(text);
     text = answerWithProvider(text, target.account.name);
   }
-  log.finish(res.status, usage);
+  log.finishWithUsage(res.status, usage);
   return new Response(text, { status: res.status, headers });
 }
-
-const STREAMING = { stream: true } as const;
 
 /**
  * An SSE answer passed on byte for byte as the client reads it, its events read on the way for the usage they report

@@ -186,7 +186,8 @@ export function sseItemSource(
   };
 }
 
-const STREAMING = { stream: true } as const;
+/** TextDecoder options for a body decoded read by read (hoisted: not an object per read) */
+export const STREAMING = { stream: true } as const;
 
 /** An ItemSource of items known already (a stream made from a whole answer). */
 export function fixedItemSource(items: StreamItem[]): ItemSource {
