@@ -100,14 +100,8 @@ export function isPlainChunkText(data: string): boolean {
 /** A whole chat completion's text → the result: checked to be a JSON object that is not an error, usage read. */
 function completionResult(ctx: CallContext, text: string): ChatResult {
   if (!startsWithBrace(text)) throw malformedAnswer(ctx.target.account.name, "the answer is not a JSON object");
-  // a 200 that carries an error body (some servers answer a failure that way): the error, not a 200
-  if (ERROR_KEY.test(text)) {
-    let parsed: any;
-    try {
-      parsed = JSON.parse(text);
-    } catch {}
-    if (parsed?.error && !Array.isArray(parsed.choices)) throw upstreamError(ctx.target.account.name, 502, text, openAIErrorFields);
-  }
+  // parsed only when it names an error: an answer is sent on as its text
+  if (ERROR_KEY.test(text)) parsedAnswer(ctx.target.account.name, text, "choices");
   return { stream: false, text, usage: usageFromJsonText(text) };
 }
 
@@ -127,16 +121,25 @@ function malformedAnswer(account: string, what: string): GatewayError {
 /** An `"error"` key (a name in a string value would have its quotes escaped). */
 const ERROR_KEY = /"error"\s*:/;
 
-/** A stream request answered with JSON: a chat completion becomes its chunks; an error body, the upstream's error. */
-function completionAsStream(ctx: CallContext, text: string): ChatResult {
-  const account = ctx.target.account.name;
+/**
+ * A 200's body parsed, or undefined when it is not JSON. A body that is an error (some servers answer a failure
+ * with a 200): `error` without the `field` array a real answer has (choices, data) throws the upstream's error.
+ */
+function parsedAnswer(account: string, text: string, field: string): any {
   let body: any;
   try {
     body = JSON.parse(text);
   } catch {
-    body = null;
+    return undefined;
   }
-  if (body?.error) throw upstreamError(account, 502, text, openAIErrorFields);
+  if (body?.error && !Array.isArray(body[field])) throw upstreamError(account, 502, text, openAIErrorFields);
+  return body;
+}
+
+/** A stream request answered with JSON: a chat completion becomes its chunks; an error body, the upstream's error. */
+function completionAsStream(ctx: CallContext, text: string): ChatResult {
+  const account = ctx.target.account.name;
+  const body = parsedAnswer(account, text, "choices");
   if (!body || !Array.isArray(body.choices)) throw malformedAnswer(account, "a stream was asked for and the answer is neither a stream nor a chat completion");
   ctx.notes.push("the account answered the stream request with one JSON completion: sent as a stream");
   return { stream: true, items: fixedItemSource(completionToChunks(body).map((chunk) => ({ chunk }))) };
@@ -176,13 +179,8 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
       const res = await postJson(ctx, profile, "/embeddings", body);
       const text = res.bufferedText?.() ?? (await res.text());
       const account = ctx.target.account.name;
-      let parsed: any;
-      try {
-        parsed = JSON.parse(text);
-      } catch {}
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw malformedAnswer(account, "the answer is not a JSON object");
-      // a 200 that carries an error body: the error, not a 200
-      if (parsed.error && !Array.isArray(parsed.data)) throw upstreamError(account, 502, text, openAIErrorFields);
+      const parsed = parsedAnswer(account, text, "data");
+      if (parsed == null || typeof parsed !== "object" || Array.isArray(parsed)) throw malformedAnswer(account, "the answer is not a JSON object");
       return { status: res.status, body: parsed };
     },
 
