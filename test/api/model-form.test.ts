@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { toFile } from "openai";
 import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+import { fakeUpstream } from "../helpers/upstream.ts";
 
 interface Seen {
   path: string;
@@ -16,46 +17,42 @@ interface Seen {
   responseFormat: unknown;
 }
 const seen: Seen[] = [];
-let upstream: ReturnType<typeof Bun.serve>;
+let upstream: ReturnType<typeof fakeUpstream>;
 let g: TestGateway;
 
 beforeAll(async () => {
-  upstream = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    async fetch(req) {
-      const form = await req.formData();
-      if (new URL(req.url).pathname === "/v1/images/edits") {
-        const image = (form.get("image") ?? form.get("image[]")) as File | null;
-        seen.push({ path: "/v1/images/edits", authorization: req.headers.get("authorization"), model: form.get("model"), fileName: image?.name, fileBytes: image ? await image.text() : "", responseFormat: null });
-        return Response.json({ created: 1700000000, data: [{ b64_json: "ZWRpdGVk" }], usage: { input_tokens: 300, output_tokens: 1056, total_tokens: 1356 } });
-      }
-      const file = form.get("file") as File | null;
-      seen.push({
-        path: new URL(req.url).pathname,
-        authorization: req.headers.get("authorization"),
-        model: form.get("model"),
-        fileName: file?.name,
-        fileBytes: file ? await file.text() : "",
-        responseFormat: form.get("response_format"),
-      });
-      if (form.get("response_format") === "srt") {
-        return new Response("1\n00:00:00,000 --> 00:00:01,000\nbonjour\n", { headers: { "content-type": "text/plain; charset=utf-8" } });
-      }
-      if (form.get("stream") === "true") {
-        // a streamed transcription: deltas, then the done event with the usage
-        const events = [
-          { type: "transcript.text.delta", delta: "bonjour" },
-          { type: "transcript.text.delta", delta: " tout le monde" },
-          { type: "transcript.text.done", text: "bonjour tout le monde", usage: { type: "tokens", input_tokens: 14, output_tokens: 5, total_tokens: 19 } },
-        ];
-        return new Response(events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join(""), { headers: { "content-type": "text/event-stream" } });
-      }
-      const text = new URL(req.url).pathname.endsWith("translations") ? "hello everyone" : "bonjour tout le monde";
-      // token-billed models report usage; whisper-1 does not
-      if (form.get("model") === "gpt-4o-transcribe") return Response.json({ text, usage: { type: "tokens", input_tokens: 42, output_tokens: 6, total_tokens: 48 } });
-      return Response.json({ text });
-    },
+  upstream = fakeUpstream(async (req) => {
+    const form = await req.formData();
+    if (new URL(req.url).pathname === "/v1/images/edits") {
+      const image = (form.get("image") ?? form.get("image[]")) as File | null;
+      seen.push({ path: "/v1/images/edits", authorization: req.headers.get("authorization"), model: form.get("model"), fileName: image?.name, fileBytes: image ? await image.text() : "", responseFormat: null });
+      return Response.json({ created: 1700000000, data: [{ b64_json: "ZWRpdGVk" }], usage: { input_tokens: 300, output_tokens: 1056, total_tokens: 1356 } });
+    }
+    const file = form.get("file") as File | null;
+    seen.push({
+      path: new URL(req.url).pathname,
+      authorization: req.headers.get("authorization"),
+      model: form.get("model"),
+      fileName: file?.name,
+      fileBytes: file ? await file.text() : "",
+      responseFormat: form.get("response_format"),
+    });
+    if (form.get("response_format") === "srt") {
+      return new Response("1\n00:00:00,000 --> 00:00:01,000\nbonjour\n", { headers: { "content-type": "text/plain; charset=utf-8" } });
+    }
+    if (form.get("stream") === "true") {
+      // a streamed transcription: deltas, then the done event with the usage
+      const events = [
+        { type: "transcript.text.delta", delta: "bonjour" },
+        { type: "transcript.text.delta", delta: " tout le monde" },
+        { type: "transcript.text.done", text: "bonjour tout le monde", usage: { type: "tokens", input_tokens: 14, output_tokens: 5, total_tokens: 19 } },
+      ];
+      return new Response(events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join(""), { headers: { "content-type": "text/event-stream" } });
+    }
+    const text = new URL(req.url).pathname.endsWith("translations") ? "hello everyone" : "bonjour tout le monde";
+    // token-billed models report usage; whisper-1 does not
+    if (form.get("model") === "gpt-4o-transcribe") return Response.json({ text, usage: { type: "tokens", input_tokens: 42, output_tokens: 6, total_tokens: 48 } });
+    return Response.json({ text });
   });
   g = await startGateway(`
 accounts:

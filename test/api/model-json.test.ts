@@ -5,35 +5,32 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+import { fakeUpstream } from "../helpers/upstream.ts";
 
 const seen: { path: string; authorization: string | null; body: any }[] = [];
 /** not UTF-8: speech comes back as these bytes only if nothing decodes it on the way */
 const AUDIO = Buffer.from([0x49, 0x44, 0x33, 0x04, 0x00, 0xff, 0xfb, 0x90, 0x80, 0xc3, 0x28]);
-let upstream: ReturnType<typeof Bun.serve>;
+let upstream: ReturnType<typeof fakeUpstream>;
 let g: TestGateway;
 
 beforeAll(async () => {
-  upstream = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    async fetch(req) {
-      const path = new URL(req.url).pathname;
-      // a file's content (pass-through): binary, of known length
-      if (path === "/v1/files/file-abc/content") return new Response(AUDIO, { headers: { "content-type": "application/octet-stream" } });
-      const body = await req.json();
-      seen.push({ path, authorization: req.headers.get("authorization"), body });
-      if (path === "/v1/moderations") {
-        return Response.json({ id: "modr-1", model: body.model, results: [{ flagged: true, categories: { violence: true }, category_scores: { violence: 0.97 } }] });
-      }
-      if (path === "/v1/images/generations") {
-        return Response.json({
-          created: 1700000000,
-          data: [{ b64_json: "aW1hZ2U=" }],
-          usage: { input_tokens: 50, output_tokens: 1056, total_tokens: 1106, input_tokens_details: { text_tokens: 50, image_tokens: 0 } },
-        });
-      }
-      return new Response(AUDIO, { headers: { "content-type": "audio/mpeg" } });
-    },
+  upstream = fakeUpstream(async (req) => {
+    const path = new URL(req.url).pathname;
+    // a file's content (pass-through): binary, of known length
+    if (path === "/v1/files/file-abc/content") return new Response(AUDIO, { headers: { "content-type": "application/octet-stream" } });
+    const body = await req.json();
+    seen.push({ path, authorization: req.headers.get("authorization"), body });
+    if (path === "/v1/moderations") {
+      return Response.json({ id: "modr-1", model: body.model, results: [{ flagged: true, categories: { violence: true }, category_scores: { violence: 0.97 } }] });
+    }
+    if (path === "/v1/images/generations") {
+      return Response.json({
+        created: 1700000000,
+        data: [{ b64_json: "aW1hZ2U=" }],
+        usage: { input_tokens: 50, output_tokens: 1056, total_tokens: 1106, input_tokens_details: { text_tokens: 50, image_tokens: 0 } },
+      });
+    }
+    return new Response(AUDIO, { headers: { "content-type": "audio/mpeg" } });
   });
   g = await startGateway(`
 accounts:

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+import { fakeUpstream } from "../helpers/upstream.ts";
 
 /** ~8 KB of content per event, 48 MB in all: several times what the sockets' buffers on both sides hold */
 const EVENTS = 6_000;
@@ -15,39 +16,35 @@ let written = 0;
 /** the slow upstream's stream was cancelled (its connection to the gateway closed) */
 let slowCancelled = false;
 let slowSent = 0;
-let upstream: ReturnType<typeof Bun.serve>;
+let upstream: ReturnType<typeof fakeUpstream>;
 let g: TestGateway;
 
 beforeAll(async () => {
   const enc = new TextEncoder();
   const base = { id: "chatcmpl-bp", object: "chat.completion.chunk", created: 1, model: "gpt-4o-mini" };
-  upstream = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    fetch(req) {
-      if (new URL(req.url).pathname.endsWith("/slow/chat/completions")) return slowStream(enc, base);
-      written = 0;
-      // one event per pull: the server pulls again only when its connection has taken the last one
-      return new Response(
-        new ReadableStream<Uint8Array>(
-          {
-            pull(c) {
-              if (written < EVENTS) {
-                const delta = { content: `${written}:${CONTENT}` };
-                c.enqueue(enc.encode(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`));
-                written++;
-              } else {
-                const usage = { prompt_tokens: 3, completion_tokens: EVENTS, total_tokens: EVENTS + 3 };
-                c.enqueue(enc.encode(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\ndata: [DONE]\n\n`));
-                c.close();
-              }
-            },
+  upstream = fakeUpstream((req) => {
+    if (new URL(req.url).pathname.endsWith("/slow/chat/completions")) return slowStream(enc, base);
+    written = 0;
+    // one event per pull: the server pulls again only when its connection has taken the last one
+    return new Response(
+      new ReadableStream<Uint8Array>(
+        {
+          pull(c) {
+            if (written < EVENTS) {
+              const delta = { content: `${written}:${CONTENT}` };
+              c.enqueue(enc.encode(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`));
+              written++;
+            } else {
+              const usage = { prompt_tokens: 3, completion_tokens: EVENTS, total_tokens: EVENTS + 3 };
+              c.enqueue(enc.encode(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\ndata: [DONE]\n\n`));
+              c.close();
+            }
           },
-          { highWaterMark: 0 },
-        ),
-        { headers: { "content-type": "text/event-stream" } },
-      );
-    },
+        },
+        { highWaterMark: 0 },
+      ),
+      { headers: { "content-type": "text/event-stream" } },
+    );
   });
   const account = (name: string, path: string, model: string) => `
   - name: ${name}

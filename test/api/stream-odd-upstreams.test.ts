@@ -7,67 +7,48 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+import { fakeUpstream } from "../helpers/upstream.ts";
+import { completion } from "../mocks/openai.ts";
 
-let upstream: ReturnType<typeof Bun.serve>;
+let upstream: ReturnType<typeof fakeUpstream>;
 let g: TestGateway;
 
 beforeAll(async () => {
-  upstream = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    fetch(req) {
-      const kind = new URL(req.url).pathname.split("/")[1];
-      if (kind === "json") {
-        return Response.json({
-          id: "chatcmpl-json",
-          object: "chat.completion",
-          created: 1700000000,
-          model: "tiny-llm",
-          choices: [{ index: 0, message: { role: "assistant", content: "Hello there, friend." }, finish_reason: "stop" }],
-          usage: { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 },
-        });
-      }
-      if (kind === "tools") {
-        return Response.json({
-          id: "chatcmpl-tools",
-          object: "chat.completion",
-          created: 1700000000,
-          model: "tiny-llm",
-          choices: [
-            {
-              index: 0,
-              message: {
-                role: "assistant",
-                content: null,
-                tool_calls: [
-                  { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
-                  { id: "call_2", type: "function", function: { name: "get_time", arguments: '{"tz":"CET"}' } },
-                ],
-              },
-              finish_reason: "tool_calls",
+  upstream = fakeUpstream((req) => {
+    const kind = new URL(req.url).pathname.split("/")[1];
+    if (kind === "json") return Response.json(completion("Hello there, friend.", "tiny-llm", { prompt_tokens: 7, completion_tokens: 5 }));
+    if (kind === "tools") {
+      return Response.json({
+        id: "chatcmpl-tools",
+        object: "chat.completion",
+        created: 1700000000,
+        model: "tiny-llm",
+        choices: [
+          {
+            index: 0,
+            message: {
+              role: "assistant",
+              content: null,
+              tool_calls: [
+                { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+                { id: "call_2", type: "function", function: { name: "get_time", arguments: '{"tz":"CET"}' } },
+              ],
             },
-          ],
-          usage: { prompt_tokens: 30, completion_tokens: 20, total_tokens: 50 },
-        });
-      }
-      if (kind === "error") return Response.json({ error: { message: "model is loading", type: "server_error" } });
-      if (kind === "moved") return new Response("", { status: 301, headers: { location: "https://api.example.com/v1/chat/completions?sig=secret-token" } });
-      if (kind === "html") return new Response("<html>gateway timeout</html>", { headers: { "content-type": "text/html" } });
-      if (kind === "named") {
-        // an aggregator that names the provider it routed to, in the answer itself
-        return Response.json({
-          id: "gen-1",
-          provider: "SomeCloud",
-          object: "chat.completion",
-          created: 1700000000,
-          model: "tiny-llm",
-          choices: [{ index: 0, message: { role: "assistant", content: 'It said "provider": no' }, finish_reason: "stop" }],
-          usage: { prompt_tokens: 4, completion_tokens: 6, total_tokens: 10 },
-        });
-      }
-      // "empty": an event stream that ends at once
-      return new Response("", { headers: { "content-type": "text/event-stream" } });
-    },
+            finish_reason: "tool_calls",
+          },
+        ],
+        usage: { prompt_tokens: 30, completion_tokens: 20, total_tokens: 50 },
+      });
+    }
+    if (kind === "error") return Response.json({ error: { message: "model is loading", type: "server_error" } });
+    if (kind === "moved") return new Response("", { status: 301, headers: { location: "https://api.example.com/v1/chat/completions?sig=secret-token" } });
+    if (kind === "html") return new Response("<html>gateway timeout</html>", { headers: { "content-type": "text/html" } });
+    if (kind === "named") {
+      // an aggregator that names the provider it routed to, in the answer itself
+      return Response.json({ provider: "SomeCloud", ...completion('It said "provider": no', "tiny-llm", { prompt_tokens: 4, completion_tokens: 6 }) });
+    }
+    // "empty": an event stream that ends at once
+    return new Response("", { headers: { "content-type": "text/event-stream" } });
   });
   const account = (name: string) => `
   - name: ${name}
@@ -83,6 +64,21 @@ afterAll(async () => {
   await g.close();
   upstream.stop(true);
 });
+
+/** The SDK's error for a call that must fail with a 502 naming `account` (and saying `says`, when given). */
+async function badGateway(call: Promise<unknown>, account: string, says?: string): Promise<any> {
+  const err: any = await call.then(
+    () => null,
+    (e) => e,
+  );
+  expect(err?.status).toBe(502);
+  expect(err.message).toContain(`account '${account}'`);
+  if (says) expect(err.message).toContain(says);
+  return err;
+}
+
+const chat = (model: string, stream = false) =>
+  g.client(g.adminKey).chat.completions.create({ model, stream, messages: [{ role: "user", content: "hi" }] } as any);
 
 test("a server that answers a stream request with one JSON completion: the client still gets it as a stream", async () => {
   const client = g.client(g.adminKey);
@@ -115,19 +111,12 @@ test("a server that answers a stream request with one JSON completion: the clien
 });
 
 test("an error body with a 200 to a stream request is an HTTP error naming the account", async () => {
-  const client = g.client(g.adminKey);
-  const err: any = await client.chat.completions.create({ model: "error/m", stream: true, messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
-  expect(err.status).toBe(502);
-  expect(err.message).toContain("account 'error'");
-  expect(err.message).toContain("model is loading");
+  await badGateway(chat("error/m", true), "error", "model is loading");
 });
 
 test("a stream that ends without a single chunk is a 502, not an empty answer", async () => {
-  const client = g.client(g.adminKey);
-  const err: any = await client.chat.completions.create({ model: "empty/m", stream: true, messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
-  expect(err.status).toBe(502);
+  const err = await badGateway(chat("empty/m", true), "empty");
   expect(err.code).toBe("upstream_empty_stream");
-  expect(err.message).toContain("account 'empty'");
   await Bun.sleep(30);
   expect(g.logs().find((l) => l.account === "empty").status).toBe(502);
 });
@@ -147,12 +136,8 @@ test("an answer that names its own provider gets the account's instead, once", a
 });
 
 test("an error body with a 200 to a plain request is an HTTP error naming the account, and logged as one", async () => {
-  const client = g.client(g.adminKey);
-  const err: any = await client.chat.completions.create({ model: "error/m", messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
-  expect(err.status).toBe(502);
+  const err = await badGateway(chat("error/m"), "error", "model is loading");
   expect(err.type).toBe("server_error");
-  expect(err.message).toContain("account 'error'");
-  expect(err.message).toContain("model is loading");
   await Bun.sleep(30);
   const log = g.logs().find((l) => l.account === "error" && l.stream === 0);
   expect(log.status).toBe(502);
@@ -160,25 +145,16 @@ test("an error body with a 200 to a plain request is an HTTP error naming the ac
 
 test("embeddings: an error body with a 200, and an answer that is not JSON, are 502s naming the account", async () => {
   const client = g.client(g.adminKey);
-  const err: any = await client.embeddings.create({ model: "error/m", input: "hi" }).catch((e) => e);
-  expect(err.status).toBe(502);
-  expect(err.message).toContain("account 'error'");
-  expect(err.message).toContain("model is loading");
-  const html: any = await client.embeddings.create({ model: "html/m", input: "hi" }).catch((e) => e);
-  expect(html.status).toBe(502);
+  await badGateway(client.embeddings.create({ model: "error/m", input: "hi" }), "error", "model is loading");
+  const html = await badGateway(client.embeddings.create({ model: "html/m", input: "hi" }), "html");
   expect(html.code).toBe("upstream_malformed_response");
-  expect(html.message).toContain("account 'html'");
   await Bun.sleep(30);
   expect(g.logs().filter((l) => l.endpoint === "embeddings").map((l) => l.status)).toEqual([502, 502]);
 });
 
 test("a base URL that redirects is a 502 saying so, where to (without the query), and naming the account", async () => {
-  const client = g.client(g.adminKey);
-  const err: any = await client.chat.completions.create({ model: "moved/m", messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
-  expect(err.status).toBe(502);
+  const err = await badGateway(chat("moved/m"), "moved", "https://api.example.com/v1/chat/completions");
   expect(err.code).toBe("upstream_redirect");
-  expect(err.message).toContain("account 'moved'");
-  expect(err.message).toContain("https://api.example.com/v1/chat/completions");
   expect(err.message).not.toContain("secret-token");
   expect(err.message).toContain("base_url");
 });
