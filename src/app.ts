@@ -21,7 +21,10 @@ export const INFERENCE_PREFIXES = ["/v1", "/api/llm", "/api/llm/api/inference/op
 function inferenceApi(gw: Gateway, prefix: string) {
   let api = new Elysia({ prefix }).derive(({ request }) => ({ principal: authenticate(gw.registry, request.headers) }));
   // the endpoints whose model picks the account, other than the hot ones (chat completions, embeddings)
-  for (const e of JSON_ENDPOINTS) api = api.post(e.path, ({ principal, request }) => modelJson(gw, principal, request, e.path, e.type), { parse: "none" }) as any;
+  // (bodies read by the handlers themselves: parse none; the cast keeps the chain's type, which a loop cannot)
+  for (const e of JSON_ENDPOINTS) {
+    api = api.post(e.path, ({ principal, request }) => modelJson(gw, principal, request, e.path, e.type), { parse: "none" }) as any;
+  }
   for (const e of FORM_ENDPOINTS) {
     api = api.post(e.path, ({ principal, request }) => modelForm(gw, principal, request, e.path, e.type, e.file), { parse: "none" }) as any;
   }
