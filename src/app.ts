@@ -10,6 +10,7 @@ import { FORM_ENDPOINTS, modelForm } from "./api/model-form.ts";
 import { getModel, listModels } from "./api/models.ts";
 import { JSON_ENDPOINTS, modelJson } from "./api/model-json.ts";
 import { passthrough } from "./api/passthrough.ts";
+import { rejected } from "./core/dispatch.ts";
 import type { Gateway } from "./core/gateway.ts";
 import { authenticate } from "./http/auth.ts";
 import { errorResponse, GatewayError, invalidJson } from "./http/errors.ts";
@@ -22,15 +23,22 @@ function inferenceApi(gw: Gateway, prefix: string) {
   let api = new Elysia({ prefix }).derive(({ request }) => ({ principal: authenticate(gw.registry, request.headers) }));
   // the endpoints whose model picks the account, other than the hot ones (chat completions, embeddings)
   // (bodies read by the handlers themselves: parse none; the cast keeps the chain's type, which a loop cannot)
+  // (a refusal before the call starts, such as a body that is not JSON, is logged too: `rejected`)
   for (const e of JSON_ENDPOINTS) {
-    api = api.post(e.path, ({ principal, request }) => modelJson(gw, principal, request, e.path, e.type), { parse: "none" }) as any;
+    api = api.post(e.path, ({ principal, request }) => modelJson(gw, principal, request, e.path, e.type).catch((err) => Promise.reject(rejected(gw, principal, e.path.slice(1), err))), {
+      parse: "none",
+    }) as any;
   }
   for (const e of FORM_ENDPOINTS) {
-    api = api.post(e.path, ({ principal, request }) => modelForm(gw, principal, request, e.path, e.type, e.file), { parse: "none" }) as any;
+    api = api.post(
+      e.path,
+      ({ principal, request }) => modelForm(gw, principal, request, e.path, e.type, e.file).catch((err) => Promise.reject(rejected(gw, principal, e.path.slice(1), err))),
+      { parse: "none" },
+    ) as any;
   }
   return api
     .get("/models", ({ principal }) => listModels(gw, principal))
-    .get("/models/*", ({ principal, params }) => getModel(gw, principal, decodeURIComponent(params["*"])))
+    .get("/models/*", ({ principal, params, request }) => getModel(gw, principal, decodeURIComponent(params["*"]), request.headers.get("x-tfy-provider-name")))
     .all("/*", ({ principal, request, params }) => passthrough(gw, principal, request, "/" + params["*"]), {
       parse: "none",
     });

@@ -76,8 +76,10 @@ export function serve(gw: Gateway, opts: { port: number; hostname: string }) {
     hostname: opts.hostname,
     // streams outlive Bun's 10 s default; quiet streams get SSE heartbeats well inside this
     idleTimeout: gw.settings.idleTimeoutSec,
-    // Bun's own cut-off sits above ours so that a too-large body with content-length gets the OpenAI envelope
-    maxRequestBodySize: gw.settings.maxBodyBytes + 1024 * 1024,
+    // no cut-off of Bun's own (its 413 has no body, which the SDK reports as a connection error): the handlers
+    // enforce the limit, from content-length before reading, or counting what they read of a body without one
+    // (http/json-body.ts), and answer in the OpenAI envelope
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     routes: hotRoutes(gw, INFERENCE_PREFIXES),
     fetch: (request) => app.handle(request),
   });

@@ -3,7 +3,7 @@ import { t } from "elysia";
 import type { Principal } from "../core/access.ts";
 import { failed, JSON_HEADERS, responseHeaders, startInference, type HeaderPairs } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
-import { encodeChatStream, readUntilContent, stripNonOpenAI } from "../http/sse.ts";
+import { encodeChatStream, NON_OPENAI_NAMES, readUntilContent, stripNonOpenAI } from "../http/sse.ts";
 import { adapterFor } from "../providers/registry.ts";
 import { answerWithProvider } from "../usage/normalize.ts";
 
@@ -39,7 +39,7 @@ export async function chatCompletions(gw: Gateway, p: Principal, body: Record<st
       let text: string;
       if ("text" in result) {
         // an OpenAI-compatible upstream's body is OpenAI's shape already
-        text = strict ? result.text : answerWithProvider(result.text, target.account.name);
+        text = strict ? strictText(result.text) : answerWithProvider(result.text, target.account.name);
         log.finishWithUsage(200, result.usage);
       } else {
         if (strict) stripNonOpenAI(result.body, "message");
@@ -65,4 +65,12 @@ export async function chatCompletions(gw: Gateway, p: Principal, body: Record<st
   } catch (e) {
     throw failed(log, e);
   }
+}
+
+/** An OpenAI-compatible answer in strict mode: as written unless it names a field strict mode removes. */
+function strictText(text: string): string {
+  if (!NON_OPENAI_NAMES.test(text)) return text;
+  const body = JSON.parse(text);
+  stripNonOpenAI(body, "message");
+  return JSON.stringify(body);
 }

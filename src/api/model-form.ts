@@ -11,7 +11,7 @@ import { failed, startInference } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import type { ModelType } from "../providers/types.ts";
 import { typeNotSupported } from "../core/resolve.ts";
-import { checkBodySize, GatewayError, missingParameter } from "../http/errors.ts";
+import { GatewayError, missingParameter, readBodyBytes } from "../http/errors.ts";
 import { adapterFor } from "../providers/registry.ts";
 import { answerAsWritten } from "./model-json.ts";
 
@@ -24,10 +24,11 @@ export const FORM_ENDPOINTS: readonly { path: string; type: ModelType; file: str
 ];
 
 export async function modelForm(gw: Gateway, p: Principal, request: Request, path: string, type: ModelType, file: string): Promise<Response> {
-  checkBodySize(request.headers, gw.settings.maxBodyBytes);
+  // the limit checked (a body without content-length counted as it is read), then the form parsed
+  const bytes = await readBodyBytes(request, gw.settings.maxBodyBytes);
   let form: FormData;
   try {
-    form = await request.formData();
+    form = await new Response(bytes as BodyInit, { headers: { "content-type": request.headers.get("content-type") ?? "" } }).formData();
   } catch {
     throw new GatewayError(400, `The body of ${path} must be multipart/form-data with '${file}' and 'model'`, { param: file });
   }

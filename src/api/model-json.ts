@@ -74,7 +74,8 @@ export async function answerAsWritten(call: InferenceCall, res: UpstreamReply): 
 
 /**
  * An SSE answer passed on byte for byte as the client reads it, its events read on the way for the usage they report
- * (OpenAI's `transcript.text.done` and image `completed` events carry it; the last one wins). The log entry is
+ * (OpenAI's `transcript.text.done` and image `completed` events carry it, Responses' `response.completed` in its
+ * response; the last one wins). The log entry is
  * written when the stream ends, fails or is cancelled (499).
  */
 function eventsWithUsage(body: ReadableStream<Uint8Array>, log: RequestLog, status: number): ReadableStream<Uint8Array> {
@@ -86,7 +87,9 @@ function eventsWithUsage(body: ReadableStream<Uint8Array>, log: RequestLog, stat
     onEvent: (e) => {
       if (!e.data.includes('"usage"')) return;
       try {
-        const u = JSON.parse(e.data)?.usage;
+        const event = JSON.parse(e.data);
+        // Responses' events carry it in the response (`response.completed`)
+        const u = event?.usage ?? event?.response?.usage;
         if (u) usage = u;
       } catch {}
     },

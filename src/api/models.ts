@@ -1,7 +1,7 @@
 /** GET /models and /models/{id}: the models this key may call, as `<account>/<model>`. */
 import { canUseModel, type Principal } from "../core/access.ts";
 import type { Gateway } from "../core/gateway.ts";
-import { GatewayError } from "../http/errors.ts";
+import { checkTarget, lookupTarget } from "../core/resolve.ts";
 import type { AccountRecord, ModelRecord } from "../providers/types.ts";
 
 const CREATED = 1_700_000_000;
@@ -25,12 +25,8 @@ export function listModels(gw: Gateway, p: Principal) {
   return { object: "list", data };
 }
 
-export function getModel(gw: Gateway, p: Principal, id: string) {
-  const slash = id.indexOf("/");
-  const a = slash > 0 ? gw.registry.accounts.get(id.slice(0, slash)) : undefined;
-  const m = a?.models.get(id.slice(slash + 1));
-  if (!a || !m || !canUseModel(p, a, m)) {
-    throw new GatewayError(404, `The model '${id}' does not exist or your key may not use it`, { param: "model", code: "model_not_found" });
-  }
-  return modelObject(a, m);
+/** One model by id (or by its bare name with x-tfy-provider-name): 404 when there is none, 403 when the key may not use it. */
+export function getModel(gw: Gateway, p: Principal, id: string, providerHeader?: string | null) {
+  const t = checkTarget(p, lookupTarget(gw.registry, id, providerHeader), null);
+  return modelObject(t.account, t.model);
 }

@@ -6,7 +6,7 @@ import { RequestLog } from "../usage/request-log.ts";
 import { CallSignal, type UpstreamFetch } from "../providers/http1.ts";
 import type { Principal } from "./access.ts";
 import type { Gateway } from "./gateway.ts";
-import { resolveTarget } from "./resolve.ts";
+import { checkTarget, lookupTarget } from "./resolve.ts";
 
 export function requestTimeoutMs(gw: Gateway, headers: Headers): number {
   const h = headers.get("x-tfy-request-timeout");
@@ -138,17 +138,31 @@ export function startInference(gw: Gateway, p: Principal, request: Request, endp
   const log = new RequestLog(gw, p, endpoint);
   try {
     log.setMetadata(parseMetadataHeader(request.headers.get("x-tfy-metadata")));
-    const target = resolveTarget(gw.registry, p, model, type, request.headers.get("x-tfy-provider-name"));
+    log.requestedModel = model;
+    const target = lookupTarget(gw.registry, model, request.headers.get("x-tfy-provider-name"));
+    // logged with its account and model even when the checks refuse it
     log.setTarget(target);
+    checkTarget(p, target, type);
     return new InferenceCall(target, upstreamSignal(requestTimeoutMs(gw, request.headers), log), gw, log);
   } catch (e) {
     throw failed(log, e);
   }
 }
 
-/** The gateway error for `e`, logged (once) as the request's outcome. */
-export function failed(log: RequestLog, e: unknown): GatewayError {
+/** The gateway error for `e`, logged (once) as the request's outcome; its answer carries the request's id. */
+export function failed(log: RequestLog, e: unknown, accountName?: string): GatewayError {
   const err = toGatewayError(e);
-  log.finish(err.status, null, err.message);
+  log.finish(err.status, null, err.message, accountName);
+  err.requestId ??= log.id;
+  return err;
+}
+
+/**
+ * A request refused before its call started (a body that is not JSON, a schema violation, a missing model): logged
+ * like any other, once (an error that already ended a logged request has its id and is not logged again).
+ */
+export function rejected(gw: Gateway, p: Principal, endpoint: string, e: unknown, method = "POST"): GatewayError {
+  const err = toGatewayError(e);
+  if (err.requestId === undefined) failed(new RequestLog(gw, p, endpoint, method), err);
   return err;
 }

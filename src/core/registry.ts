@@ -5,6 +5,7 @@
 import type { Store } from "../db/client.ts";
 import { readAllAccounts } from "../db/accounts-repo.ts";
 import { apiKeys, type ApiKeyRow } from "../db/schema.ts";
+import { rememberCredentials } from "./credential-scrub.ts";
 import type { AccountRecord, ModelRecord } from "../providers/types.ts";
 
 export class Registry {
@@ -24,6 +25,7 @@ export class Registry {
     this.version = this.store.dataVersion();
     const next = new Map<string, AccountRecord>();
     for (const { spec } of readAllAccounts(this.store, this.masterKey)) {
+      rememberCredentials(spec.name, spec.auth);
       const models = new Map<string, ModelRecord>();
       for (const m of spec.models) {
         models.set(m.name, {

@@ -21,9 +21,14 @@ export function resolveTarget(
   type: ModelType,
   providerHeader?: string | null,
 ): Target {
+  return checkTarget(p, lookupTarget(reg, model, providerHeader), type);
+}
+
+/** The model a client named, without the access and capability checks (404 when there is none). */
+export function lookupTarget(reg: Registry, model: string, providerHeader?: string | null): Target {
   const cache = targets.get(reg.accounts);
   const hit = cache?.get(model);
-  if (hit !== undefined) return checked(p, hit, type);
+  if (hit !== undefined) return hit;
   const target = findTarget(reg, model, providerHeader);
   // a bare model name resolved through x-tfy-provider-name depends on the header: not cached
   if (target.id === model) {
@@ -32,18 +37,21 @@ export function resolveTarget(
     if (c.size >= MAX_CACHED_TARGETS) c.clear();
     c.set(model, target);
   }
-  return checked(p, target, type);
+  return target;
 }
 
-/** The access and capability checks, for every request (the principal and the endpoint vary). */
-function checked(p: Principal, target: Target, type: ModelType): Target {
+/**
+ * The access and capability checks, for every request (the principal and the endpoint vary); `type` null checks
+ * access only (a pass-through path whose model type the gateway does not know).
+ */
+export function checkTarget(p: Principal, target: Target, type: ModelType | null): Target {
   if (!canUseModel(p, target.account, target.model)) {
     throw new GatewayError(403, `Subject '${p.subject}' is not allowed to use the model ${target.id}`, {
       param: "model",
       code: "model_not_allowed",
     });
   }
-  if (!target.model.types.includes(type)) throw typeNotSupported(type, target);
+  if (type !== null && !target.model.types.includes(type)) throw typeNotSupported(type, target);
   return target;
 }
 

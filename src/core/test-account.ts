@@ -3,6 +3,7 @@ import { adapterFor } from "../providers/registry.ts";
 import { readUntilContent } from "../http/sse.ts";
 import type { AccountRecord, CallContext, ModelRecord } from "../providers/types.ts";
 import { GatewayError } from "../http/errors.ts";
+import { rememberCredentials } from "./credential-scrub.ts";
 import type { UpstreamFetch } from "../providers/http1.ts";
 
 export interface ModelTestResult {
@@ -15,6 +16,8 @@ export interface ModelTestResult {
 }
 
 export async function testAccount(account: AccountRecord, fetchImpl: UpstreamFetch = fetch, timeoutMs = 30_000): Promise<ModelTestResult[]> {
+  // its errors are reported to the caller: an upstream that echoes the credential must not show it
+  rememberCredentials(account.name, account.auth);
   return Promise.all([...account.models.values()].map((m) => testModel(account, m, fetchImpl, timeoutMs)));
 }
 
@@ -43,7 +46,7 @@ async function testModel(account: AccountRecord, m: ModelRecord, fetchImpl: Upst
     }
     return { model: m.name, ok: true, status: 200, latency_ms: ms() };
   } catch (e) {
-    const err = e instanceof GatewayError ? e : new GatewayError(500, (e as Error).message);
+    const err = e instanceof GatewayError ? e : new GatewayError(500, String((e as Error)?.message ?? e), { account: account.name });
     return { model: m.name, ok: false, status: err.status, error: err.message, latency_ms: ms() };
   }
 }

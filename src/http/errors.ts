@@ -1,3 +1,5 @@
+import { scrubCredentials } from "../core/credential-scrub.ts";
+
 /**
  * The one error type the gateway throws. Everything a client sees as an error goes through
  * `toErrorBody`, so the envelope is always OpenAI's: {"error":{"message","type","param","code"}}.
@@ -30,8 +32,12 @@ export class GatewayError extends Error {
   readonly account?: string;
   readonly headers?: Record<string, string>;
 
+  /** the request's id, when the error ends a logged request (sent as x-request-id) */
+  requestId?: string;
+
   constructor(status: number, message: string, init: ErrorInit = {}) {
-    super(message);
+    // an upstream may echo the credential it was sent: cut out before the message goes anywhere
+    super(init.account ? scrubCredentials(init.account, message) : message);
     this.status = status;
     this.type = init.type ?? defaultType(status);
     this.param = init.param ?? null;
@@ -68,17 +74,45 @@ export const invalidJson = () =>
 export const tooLarge = (length: string | number, limit: number) =>
   new GatewayError(413, `Request body of ${length} bytes is larger than the limit of ${limit} bytes`, { code: "request_too_large" });
 
-/** Throws 413 when the declared body is over the limit (bodies without content-length are cut by Bun.serve). */
+/** The body, read whole: as it is when its length was declared (and checked), else counted as it arrives. */
+export function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
+  const len = request.headers.get("content-length");
+  if (len !== null) {
+    if (Number(len) > limit) throw tooLarge(len, limit);
+    return request.bytes();
+  }
+  return countedBody(request.body, limit);
+}
+
+/** A body without a declared length (chunked), read up to the limit: past it, the rest is not read and it is a 413. */
+async function countedBody(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array(0);
+  const reader = body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      reader.cancel().catch(() => {});
+      throw tooLarge(`more than ${limit}`, limit);
+    }
+    parts.push(value);
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/** Throws 413 when the declared body is over the limit (a body without content-length: `readBodyBytes` counts it). */
 export function checkBodySize(headers: Headers, limit: number): void {
   const len = headers.get("content-length");
   if (len && Number(len) > limit) throw tooLarge(len, limit);
 }
 
 export function errorResponse(err: GatewayError): Response {
-  return new Response(JSON.stringify(err.toBody()), {
-    status: err.status,
-    headers: { "content-type": "application/json", ...err.headers },
-  });
+  const headers: Record<string, string> = { "content-type": "application/json", ...err.headers };
+  if (err.requestId) headers["x-request-id"] = err.requestId;
+  return new Response(JSON.stringify(err.toBody()), { status: err.status, headers });
 }
 
 /** TypeBox path "/messages/0/role" → OpenAI-style param "messages[0].role". */

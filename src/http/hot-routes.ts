@@ -10,7 +10,7 @@ import type { ValueError } from "@sinclair/typebox/value";
 import { ChatBody, chatCompletions } from "../api/chat.ts";
 import { EmbeddingsBody, embeddings } from "../api/embeddings.ts";
 import type { Principal } from "../core/access.ts";
-import { toGatewayError } from "../core/dispatch.ts";
+import { rejected, toGatewayError } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { authenticate } from "./auth.ts";
 import { errorResponse, GatewayError, pathToParam } from "./errors.ts";
@@ -29,24 +29,26 @@ export function validationError(first: Pick<ValueError, "path" | "message" | "va
 
 type Handler = (gw: Gateway, p: Principal, body: Record<string, any>, request: Request) => Promise<Response>;
 
-function route(gw: Gateway, schema: TSchema, handler: Handler) {
+function route(gw: Gateway, endpoint: string, schema: TSchema, handler: Handler) {
   const check = TypeCompiler.Compile(schema);
   return async (request: Request): Promise<Response> => {
+    let principal: Principal | undefined;
     try {
-      const principal = authenticate(gw.registry, request.headers);
+      principal = authenticate(gw.registry, request.headers);
       const body = await readJsonBody(request, gw.settings.maxBodyBytes);
       if (!check.Check(body)) throw validationError(check.Errors(body).First());
       return await handler(gw, principal, body as Record<string, any>, request);
     } catch (e) {
-      return errorResponse(toGatewayError(e));
+      // a request without a valid key is not logged (its 401 says why); any other refusal is
+      return errorResponse(principal === undefined ? toGatewayError(e) : rejected(gw, principal, endpoint, e));
     }
   };
 }
 
 /** Bun.serve `routes` for the hot endpoints under every inference prefix. */
 export function hotRoutes(gw: Gateway, prefixes: readonly string[]) {
-  const chat = { POST: route(gw, ChatBody, chatCompletions) };
-  const emb = { POST: route(gw, EmbeddingsBody, embeddings) };
+  const chat = { POST: route(gw, "chat/completions", ChatBody, chatCompletions) };
+  const emb = { POST: route(gw, "embeddings", EmbeddingsBody, embeddings) };
   const routes: Record<string, typeof chat> = {};
   for (const prefix of prefixes) {
     routes[`${prefix}/chat/completions`] = chat;

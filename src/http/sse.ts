@@ -27,6 +27,9 @@ export interface StreamHooks {
 /** The gateway's additions to OpenAI's shapes, removed under x-tfy-strict-openai. */
 export const NON_OPENAI_MESSAGE_FIELDS = ["reasoning_content", "thinking_blocks"] as const;
 
+/** A name strict mode removes, as a key in JSON text (a name inside a string value has its quotes escaped). */
+export const NON_OPENAI_NAMES = /"(?:provider|reasoning_content|thinking_blocks)"\s*:/;
+
 export function stripNonOpenAI(obj: Record<string, any>, key: "message" | "delta"): void {
   delete obj.provider;
   if (!Array.isArray(obj.choices)) return;
@@ -54,6 +57,17 @@ export function isContentChunk(chunk: any): boolean {
   return false;
 }
 
+/** What a failed read of an upstream stream means for the client: a timeout (504), a cancel (499), else a 502. */
+export function streamFailure(e: any, account: string): GatewayError {
+  if (e instanceof GatewayError) return e;
+  if (e?.name === "TimeoutError" || e?.name === "AbortError") return fetchFailure(e, account);
+  return new GatewayError(502, `Stream from account '${account}' failed: ${e?.message ?? String(e)}`, {
+    type: "upstream_error",
+    code: "upstream_stream_failed",
+    account,
+  });
+}
+
 /**
  * Reads until the first content chunk. An error before any content is thrown (so the client gets a proper
  * HTTP error status and routing can fall back), as is a stream that ends without any item; the items read so far
@@ -62,7 +76,13 @@ export function isContentChunk(chunk: any): boolean {
 export async function readUntilContent(source: ItemSource, account: string): Promise<StreamItem[]> {
   const head: StreamItem[] = [];
   for (;;) {
-    const items = await source.next();
+    let items: StreamItem[] | null;
+    try {
+      items = await source.next();
+    } catch (e) {
+      // a timeout or a dropped connection before the first content: the client still gets a status that says so
+      throw streamFailure(e, account);
+    }
     if (items === null) {
       // an answer with no chunk at all (not even a role or a finish): an upstream failure, not an empty answer
       if (head.length === 0) {
@@ -204,15 +224,7 @@ export function encodeChatStream(
   const onError = (e: any) => {
     stopHeartbeat();
     if (finished) return;
-    const err =
-      e instanceof GatewayError
-        ? e
-        : e?.name === "TimeoutError"
-          ? fetchFailure(e, hooks.provider)
-          : new GatewayError(502, `Stream from account '${hooks.provider}' failed: ${e?.message ?? String(e)}`, {
-              type: "upstream_error",
-              account: hooks.provider,
-            });
+    const err = streamFailure(e, hooks.provider);
     try {
       ctl.enqueue(enc.encode(`data: ${JSON.stringify(err.toBody())}\n\n`));
       ctl.close();

@@ -23,6 +23,8 @@ export function upstreamFetch(ctx: CallContext, url: string, init: RequestInit):
 }
 
 export function fetchFailure(err: any, account: string, signal?: { aborted: boolean; reason: any }): GatewayError {
+  // one of the gateway's own (a request body past the limit, failed as it was sent)
+  if (err instanceof GatewayError) return err;
   const reason = signal?.aborted ? signal.reason : undefined;
   if (err?.name === "TimeoutError" || reason?.name === "TimeoutError") {
     return new GatewayError(504, `Upstream request to account '${account}' timed out`, {

@@ -16,6 +16,8 @@ export class RequestLog {
   private finishHook: { finished(): void } | null = null;
   stream = false;
   notes: string[] = [];
+  /** the model string the client sent, logged when it names no known model */
+  requestedModel: string | null = null;
 
   constructor(
     private gw: Gateway,
@@ -60,7 +62,7 @@ export class RequestLog {
       p?.keyId ?? null,
       p?.subject ?? null,
       t?.account.name ?? accountName ?? null,
-      t?.model.name ?? null,
+      t?.model.name ?? (this.requestedModel === null ? null : this.requestedModel.slice(0, 200)),
       this.endpoint,
       this.method,
       status,

@@ -237,3 +237,56 @@ describe("pass-through of other OpenAI paths", () => {
     expect((await g2.json()).error.message).toBe("Unknown account 'nope' in x-tfy-provider-name");
   });
 });
+
+describe("body limit and header text (found by black-box checks)", () => {
+  const msg = [{ role: "user" as const, content: "hi" }];
+  const chunked = (text: string) =>
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        const bytes = new TextEncoder().encode(text);
+        for (let i = 0; i < bytes.length; i += 16 * 1024) c.enqueue(bytes.slice(i, i + 16 * 1024));
+        c.close();
+      },
+    });
+
+  test("a body far over the limit gets the OpenAI envelope the SDK can read, and is logged", async () => {
+    // more than Bun's own cut-off would have been (limit + 1 MiB): that one answered with no body at all
+    const e = await g
+      .client(key)
+      .chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg, pad: "x".repeat(3 * 1024 * 1024) } as any)
+      .catch((x) => x);
+    expect(e.status).toBe(413);
+    expect(e.error).toMatchObject({ code: "request_too_large", message: expect.stringContaining("larger than the limit of 65536 bytes") });
+    expect(g.logs()[0]).toMatchObject({ id: e.requestID, status: 413, endpoint: "chat/completions" });
+  });
+
+  test("a body without content-length is counted as it is read: over the limit a 413, under it served", async () => {
+    const post = (body: ReadableStream, path = "/v1/chat/completions", headers: Record<string, string> = {}) =>
+      fetch(g.url + path, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers }, body, duplex: "half" } as any);
+    const big = await post(chunked(JSON.stringify({ model: "openai-main/gpt-4o-mini", messages: msg, pad: "x".repeat(200_000) })));
+    expect(big.status).toBe(413);
+    expect((await big.json()).error.code).toBe("request_too_large");
+    const small = await post(chunked(JSON.stringify({ model: "openai-main/gpt-4o-mini", messages: [{ role: "user", content: "chunked hello" }] })));
+    expect(small.status).toBe(200);
+    expect((await small.json()).choices[0].message.content).toContain("chunked hello");
+    // a multipart form, and a pass-through upload, the same
+    const form = await post(chunked("--b\r\n" + "x".repeat(100_000)), "/v1/audio/transcriptions", { "content-type": "multipart/form-data; boundary=b" });
+    expect(form.status).toBe(413);
+    const pass = await post(chunked("x".repeat(100_000)), "/v1/files", { "content-type": "application/octet-stream", "x-tfy-provider-name": "openai-main" });
+    expect(pass.status).toBe(413);
+    expect((await pass.json()).error.code).toBe("request_too_large");
+  });
+
+  test("x-tfy-metadata in UTF-8 is stored as written, its length counted in characters", async () => {
+    // the header's bytes as a client such as curl sends them: UTF-8 (fetch takes a string of one character per byte)
+    const c = (meta: unknown) =>
+      new OpenAI({ apiKey: key, baseURL: g.url + "/v1", maxRetries: 0, defaultHeaders: { "x-tfy-metadata": Buffer.from(JSON.stringify(meta)).toString("latin1") } });
+    await c({ team: "Zürich", note: "héllo wörld ✓" }).chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg });
+    expect(JSON.parse(g.logs()[0].metadata)).toEqual({ team: "Zürich", note: "héllo wörld ✓" });
+    await c({ a: "é".repeat(128) }).chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg });
+    expect(JSON.parse(g.logs()[0].metadata).a).toBe("é".repeat(128));
+    const e = await c({ a: "é".repeat(129) }).chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg }).catch((x) => x);
+    expect(e.status).toBe(400);
+    expect(e.error.message).toBe("x-tfy-metadata value for 'a' is longer than 128 characters");
+  });
+});

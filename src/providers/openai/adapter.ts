@@ -200,7 +200,7 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
       return sent.then((res) => replyOrError(account.name, res));
     },
 
-    async proxy(ctx, req, path): Promise<Response> {
+    async proxy(ctx, req, path, body): Promise<Response> {
       const account = ctx.target.account;
       const url = new URL(req.url);
       const headers = new Headers();
@@ -210,12 +210,13 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
       }
       for (const [k, v] of Object.entries(upstreamHeaders(account, profile))) headers.set(k, v);
       const hasBody = req.method !== "GET" && req.method !== "HEAD";
+      const sent = body ?? (hasBody ? req.body : undefined);
       const res = await upstreamFetch(ctx, baseUrlOf(account, profile) + path + url.search, {
         method: req.method,
         headers,
-        body: hasBody ? req.body : undefined,
+        body: sent,
         // @ts-expect-error Bun/undici need duplex for streamed request bodies
-        duplex: hasBody ? "half" : undefined,
+        duplex: sent instanceof ReadableStream ? "half" : undefined,
       });
       const out = new Headers(res.headers);
       out.delete("content-encoding");

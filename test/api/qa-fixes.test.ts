@@ -1,0 +1,303 @@
+/**
+ * Found by black-box checks of the built binary: an upstream that echoes the credential it was sent, pass-through
+ * bodies that name a model, a stream that fails before its first content, strict mode on an answer that names a
+ * provider, and refused requests in the log and with their request id.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { createServer, type Server } from "node:net";
+import OpenAI from "openai";
+import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+import { fakeUpstream } from "../helpers/upstream.ts";
+import { completion } from "../mocks/openai.ts";
+
+const SECRET = "sk-live-0123456789abcdefSECRET";
+let upstream: ReturnType<typeof fakeUpstream>;
+/** answers every request with the role chunk of a stream, then drops the connection */
+let dropper: Server;
+let g: TestGateway;
+let user: string;
+let support: string;
+const seen: { path: string; body: any; auth: string | null }[] = [];
+
+const enc = new TextEncoder();
+const roleChunk = `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] })}\n\n`;
+
+beforeAll(async () => {
+  dropper = createServer((socket) => {
+    socket.once("data", () => {
+      const chunk = roleChunk.length.toString(16) + "\r\n" + roleChunk + "\r\n";
+      socket.write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n" + chunk);
+      setTimeout(() => socket.destroy(), 20);
+    });
+  });
+  await new Promise<void>((r) => dropper.listen(0, "127.0.0.1", r));
+  upstream = fakeUpstream(async (req) => {
+    const url = new URL(req.url);
+    const auth = req.headers.get("authorization");
+    const body = req.method === "POST" && req.headers.get("content-type")?.includes("json") ? await req.json() : null;
+    seen.push({ path: url.pathname, body, auth });
+    const [, kind] = url.pathname.split("/");
+    if (kind === "echo") {
+      // an upstream that prints what it was sent
+      const message = `Incorrect API key provided: ${auth?.slice(7)}. You sent: ${auth}`;
+      if (url.pathname.endsWith("/chat/completions") && body?.stream && body?.messages?.[0]?.content === "mid") {
+        return new Response(`data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "hi" }, finish_reason: null }] })}\n\ndata: ${JSON.stringify({ error: { message } })}\n\n`, {
+          headers: { "content-type": "text/event-stream" },
+        });
+      }
+      return Response.json({ error: { message, type: "invalid_request_error", code: "invalid_api_key" } }, { status: 401 });
+    }
+    if (kind === "stall") {
+      // the role chunk, then nothing: a timeout
+      return new Response(
+        new ReadableStream({
+          start(c) {
+            c.enqueue(enc.encode(roleChunk));
+          },
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      );
+    }
+    if (url.pathname.endsWith("/responses")) {
+      const usage = { input_tokens: 11, output_tokens: 7, total_tokens: 18 };
+      const resp = { id: "resp_1", object: "response", status: "completed", model: body?.model, output: [], usage };
+      if (body?.stream) {
+        const events = [
+          { type: "response.created", response: { ...resp, status: "in_progress", usage: null } },
+          { type: "response.output_text.delta", delta: "Hi" },
+          { type: "response.completed", response: resp },
+        ];
+        return new Response(events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join(""), { headers: { "content-type": "text/event-stream" } });
+      }
+      return Response.json(resp);
+    }
+    if (kind === "named") return Response.json({ provider: "SomeCloud", ...completion("hello", "m", { prompt_tokens: 3, completion_tokens: 2 }) });
+    return Response.json(completion("ok", "m", { prompt_tokens: 3, completion_tokens: 2 }));
+  });
+  const base = (name: string) => `http://127.0.0.1:${upstream.port}/${name}/v1`;
+  g = await startGateway(
+    `accounts:
+  - name: echo
+    provider: openai-compatible
+    base_url: ${base("echo")}
+    auth: { api_key: ${SECRET} }
+    models:
+      - { name: m, types: [chat] }
+    access: { users: [team:everyone] }
+  - name: stall
+    provider: openai-compatible
+    base_url: ${base("stall")}
+    auth: { api_key: sk-stall-key-000 }
+    models:
+      - { name: m, types: [chat] }
+    access: { users: [team:everyone] }
+  - name: dropper
+    provider: openai-compatible
+    base_url: http://127.0.0.1:${(dropper.address() as any).port}/v1
+    auth: { api_key: sk-drop-key-000 }
+    models:
+      - { name: m, types: [chat] }
+    access: { users: [team:everyone] }
+  - name: named
+    provider: openai-compatible
+    base_url: ${base("named")}
+    auth: { api_key: sk-named-key-000 }
+    models:
+      - { name: m, types: [chat] }
+    access: { users: [team:everyone] }
+  - name: main
+    provider: openai
+    base_url: ${base("main")}
+    auth: { api_key: sk-main-key-000 }
+    models:
+      - { name: gpt-4o-mini, types: [chat, responses] }
+      - { name: chat-only, model_id: gpt-4.1-nano, types: [chat] }
+      - name: support-bot
+        model_id: "ft:gpt-4o-mini:acme::abc123"
+        types: [chat, responses]
+        authorized_subjects: [team:support]
+    access: { users: [team:everyone] }
+`,
+    { requestTimeoutMs: 60_000 },
+  );
+  user = g.key("user:bob@example.com", { teams: ["everyone"] });
+  support = g.key("user:sue@example.com", { teams: ["everyone", "support"] });
+});
+
+afterAll(async () => {
+  await g.close();
+  upstream.stop(true);
+  dropper.close();
+});
+
+const providerClient = (key: string, account: string) =>
+  new OpenAI({ apiKey: key, baseURL: g.url + "/v1", maxRetries: 0, defaultHeaders: { "x-tfy-provider-name": account } });
+
+async function apiError(p: Promise<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error("expected an error");
+}
+
+test("an upstream that echoes the credential: the key is cut out of the client's error, the log and Test Credentials", async () => {
+  const c = g.client(user);
+  const plain = await apiError(c.chat.completions.create({ model: "echo/m", messages: [{ role: "user", content: "hi" }] }));
+  expect(plain.status).toBe(401);
+  expect(plain.message).toContain("Incorrect API key provided: <redacted>");
+  expect(plain.message).not.toContain(SECRET);
+  // an error before the first chunk of a stream
+  const streamed = await apiError(c.chat.completions.create({ model: "echo/m", stream: true, messages: [{ role: "user", content: "hi" }] }));
+  expect(streamed.status).toBe(401);
+  expect(JSON.stringify(streamed.error)).not.toContain(SECRET);
+  // an error event after content
+  const res = await fetch(g.url + "/v1/chat/completions", {
+    method: "POST",
+    headers: { authorization: `Bearer ${user}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "echo/m", stream: true, messages: [{ role: "user", content: "mid" }] }),
+  });
+  const text = await res.text();
+  expect(text).toContain('"content":"hi"');
+  expect(text).toContain("<redacted>");
+  expect(text).not.toContain(SECRET);
+  // a pass-through path's error body
+  const pass = await fetch(g.url + "/v1/assistants", { headers: { authorization: `Bearer ${user}`, "x-tfy-provider-name": "echo" } });
+  expect(pass.status).toBe(401);
+  const passText = await pass.text();
+  expect(passText).toContain("<redacted>");
+  expect(passText).not.toContain(SECRET);
+  // Test Credentials reports the upstream's message without it
+  const tested = await (await g.admin("/accounts/echo/test", { method: "POST" })).json();
+  expect(JSON.stringify(tested)).toContain("<redacted>");
+  expect(JSON.stringify(tested)).not.toContain(SECRET);
+  const rows = g.logs().filter((r) => r.account === "echo");
+  expect(rows.length).toBe(4);
+  for (const r of rows) expect(String(r.error)).not.toContain(SECRET);
+  expect(rows.some((r) => String(r.error).includes("<redacted>"))).toBe(true);
+});
+
+test("pass-through bodies that name a model: authorized_subjects, the model's type and its upstream id apply", async () => {
+  const bob = providerClient(user, "main");
+  const denied = await apiError(bob.responses.create({ model: "support-bot", input: "hi" }));
+  expect(denied.status).toBe(403);
+  expect(denied.message).toContain("main/support-bot");
+  const deniedRow = g.logs()[0];
+  expect([deniedRow.status, deniedRow.account, deniedRow.model, deniedRow.endpoint]).toEqual([403, "main", "support-bot", "responses"]);
+
+  const wrongType = await apiError(bob.responses.create({ model: "chat-only", input: "hi" }));
+  expect(wrongType.status).toBe(400);
+  expect(wrongType.error.message).toBe("responses is not supported for the model main/chat-only");
+  const unknown = await apiError(bob.responses.create({ model: "gpt-9", input: "hi" }));
+  expect(unknown.status).toBe(404);
+  const otherAccount = await apiError(bob.responses.create({ model: "echo/m", input: "hi" }));
+  expect(otherAccount.status).toBe(400);
+  expect(otherAccount.error.param).toBe("model");
+
+  seen.length = 0;
+  const sue = providerClient(support, "main");
+  const r = await sue.responses.create({ model: "main/support-bot", input: "hi" });
+  expect(r.id).toBe("resp_1");
+  expect(seen[0]!.body.model).toBe("ft:gpt-4o-mini:acme::abc123");
+  expect(seen[0]!.auth).toBe("Bearer sk-main-key-000");
+  expect((r as any).provider).toBe("main");
+  const row = g.logs()[0];
+  expect([row.status, row.model, row.prompt_tokens, row.completion_tokens]).toEqual([200, "support-bot", 11, 7]);
+
+  // streamed: the usage of response.completed is logged
+  const stream = await sue.responses.create({ model: "gpt-4o-mini", input: "hi", stream: true });
+  const types: string[] = [];
+  for await (const e of stream) types.push(e.type);
+  expect(types).toEqual(["response.created", "response.output_text.delta", "response.completed"]);
+  const srow = g.logs()[0];
+  expect([srow.status, srow.model, srow.stream, srow.prompt_tokens, srow.completion_tokens]).toEqual([200, "gpt-4o-mini", 1, 11, 7]);
+  // a body without a model goes as it is
+  seen.length = 0;
+  const res = await fetch(g.url + "/v1/vector_stores", {
+    method: "POST",
+    headers: { authorization: `Bearer ${user}`, "x-tfy-provider-name": "main", "content-type": "application/json" },
+    body: JSON.stringify({ name: "docs" }),
+  });
+  expect(res.status).toBe(200);
+  expect(seen[0]!.body).toEqual({ name: "docs" });
+});
+
+test("a stream that stops after its role chunk: a timeout is a 504, a dropped connection a 502, both naming the account", async () => {
+  const c = g.client(user);
+  const timedOut = await apiError(
+    c.chat.completions.create({ model: "stall/m", stream: true, messages: [{ role: "user", content: "wait" }] }, { headers: { "x-tfy-request-timeout": "200" } }),
+  );
+  expect(timedOut.status).toBe(504);
+  expect(timedOut.message).toContain("'stall'");
+  const dropped = await apiError(c.chat.completions.create({ model: "dropper/m", stream: true, messages: [{ role: "user", content: "drop" }] }));
+  expect(dropped.status).toBe(502);
+  expect(dropped.message).toContain("'dropper'");
+  expect(g.logs().find((r) => r.account === "stall")?.status).toBe(504);
+  expect(g.logs().find((r) => r.account === "dropper")?.status).toBe(502);
+});
+
+test("strict mode: an answer that names its own provider comes back without it", async () => {
+  const c = g.client(user);
+  const res = await c.chat.completions.create({ model: "named/m", messages: [{ role: "user", content: "hi" }] }, { headers: { "x-tfy-strict-openai": "true" } });
+  expect(res.choices[0]!.message.content).toBe("hello");
+  expect("provider" in res).toBe(false);
+  const loose = await c.chat.completions.create({ model: "named/m", messages: [{ role: "user", content: "hi" }] });
+  expect((loose as any).provider).toBe("named");
+});
+
+test("refused requests are logged, with their account and model when known, and their answer carries the log's request id", async () => {
+  const post = (body: string, path = "/v1/chat/completions", key = user) =>
+    fetch(g.url + path, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body });
+  const bad = await post("{not json");
+  expect(bad.status).toBe(400);
+  const badId = bad.headers.get("x-request-id");
+  expect(badId).toMatch(/^req_/);
+  expect(g.logs()[0]).toMatchObject({ id: badId, status: 400, endpoint: "chat/completions", subject: "user:bob@example.com" });
+
+  const schema = await post(JSON.stringify({ model: "main/gpt-4o-mini" }));
+  expect(schema.status).toBe(400);
+  expect((await schema.json()).error.param).toBe("messages");
+  expect(g.logs()[0]).toMatchObject({ id: schema.headers.get("x-request-id"), status: 400 });
+
+  const emb = await post(JSON.stringify({ model: "main/gpt-4o-mini" }), "/v1/embeddings");
+  expect(emb.status).toBe(400);
+  expect(g.logs()[0]).toMatchObject({ id: emb.headers.get("x-request-id"), status: 400, endpoint: "embeddings" });
+
+  const notAllowed = await post(JSON.stringify({ model: "main/support-bot", messages: [{ role: "user", content: "x" }] }));
+  expect(notAllowed.status).toBe(403);
+  expect(g.logs()[0]).toMatchObject({ id: notAllowed.headers.get("x-request-id"), status: 403, account: "main", model: "support-bot" });
+
+  const gated = await post(JSON.stringify({ model: "main/chat-only", input: "x" }), "/v1/embeddings");
+  expect(gated.status).toBe(400);
+  expect(g.logs()[0]).toMatchObject({ status: 400, account: "main", model: "chat-only" });
+
+  const unknown = await post(JSON.stringify({ model: "main/nope", messages: [{ role: "user", content: "x" }] }));
+  expect(unknown.status).toBe(404);
+  expect(g.logs()[0]).toMatchObject({ id: unknown.headers.get("x-request-id"), status: 404, model: "main/nope" });
+
+  // an upstream error's answer carries the id too (the SDK reads it as requestID)
+  const err = await apiError(g.client(user).chat.completions.create({ model: "echo/m", messages: [{ role: "user", content: "hi" }] }));
+  expect(err.requestID).toMatch(/^req_/);
+  expect(g.logs()[0].id).toBe(err.requestID);
+
+  // the typed JSON endpoints log a body they cannot read
+  const mod = await post("[1,2]", "/v1/moderations");
+  expect(mod.status).toBe(400);
+  expect(g.logs()[0]).toMatchObject({ id: mod.headers.get("x-request-id"), status: 400, endpoint: "moderations" });
+
+  // no key: a 401, not logged
+  const before = g.logs().length;
+  const anon = await post("{}", "/v1/chat/completions", "sk-sb-nope");
+  expect(anon.status).toBe(401);
+  expect(g.logs().length).toBe(before);
+});
+
+test("GET /models/{id}: 403 naming the model for a key that may not use it, 404 for none, a bare name with x-tfy-provider-name", async () => {
+  const denied = await apiError(g.client(user).models.retrieve("main/support-bot"));
+  expect(denied.status).toBe(403);
+  expect(denied.error.message).toContain("main/support-bot");
+  expect((await apiError(g.client(user).models.retrieve("main/nope"))).status).toBe(404);
+  expect((await g.client(support).models.retrieve("main/support-bot")).id).toBe("main/support-bot");
+  expect((await providerClient(user, "main").models.retrieve("gpt-4o-mini")).id).toBe("main/gpt-4o-mini");
+});
