@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { ensureAdminKey, openGateway, serve } from "./boot.ts";
 import { applyConfig, formatApply } from "./config/apply.ts";
 import { ConfigError, loadConfigFile } from "./config/load-config.ts";
-import { CliError, cmdAccounts, cmdApply, cmdKeysCreate, cmdKeysList, cmdKeysRevoke, cmdLogs, cmdUsage } from "./cli/commands.ts";
+import { CliError, cmdAccounts, cmdApply, cmdKeysCreate, cmdKeysList, cmdKeysRevoke, cmdLogs, cmdMigrate, cmdUsage } from "./cli/commands.ts";
 import { startHeapGovernor } from "./core/heap-governor.ts";
 import { VERSION } from "./version.ts";
 
@@ -114,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (cmd) {
       case "migrate":
-        console.log(`database at ${dataDir}/switchboard.db is up to date`);
+        console.log(cmdMigrate(gw, dataDir));
         return 0;
       case "apply":
         if (!o.file) throw new CliError("apply needs -f gateway.yaml");

@@ -32,7 +32,14 @@ export async function cmdApply(gw: Gw, file: string, dryRun: boolean): Promise<s
   return formatApply(applyConfig(gw, config, dryRun), dryRun);
 }
 
-export async function cmdAccounts(gw: Gw, sub: string | undefined, name: string | undefined): Promise<{ out: string; code: number }> {
+/** A missing NAME or ID is a usage error (exit 2), not a lookup of ''. */
+function required(v: string | undefined, command: string, what: string, usage: string): string {
+  if (!v) throw new CliError(`${command} needs ${what} (usage: switchboard ${command} ${usage})`);
+  return v;
+}
+
+export async function cmdAccounts(gw: Gw, sub: string | undefined, arg: string | undefined): Promise<{ out: string; code: number }> {
+  const name = () => required(arg, `accounts ${sub}`, "an account name", "NAME");
   switch (sub) {
     case "list":
     case undefined: {
@@ -45,19 +52,20 @@ export async function cmdAccounts(gw: Gw, sub: string | undefined, name: string 
       return { out: table(rows, ["name", "provider", "models", "source"]), code: 0 };
     }
     case "show": {
-      const spec = name && readAccount(gw.store, gw.masterKey, name);
-      if (!spec) throw new CliError(`unknown account '${name ?? ""}'`);
+      const spec = readAccount(gw.store, gw.masterKey, name());
+      if (!spec) throw new CliError(`unknown account '${arg}'`);
       return { out: stringify(redactSpec(spec)).trimEnd(), code: 0 };
     }
     case "test": {
-      if (!name || !gw.registry.accounts.get(name)) throw new CliError(`unknown account '${name ?? ""}'`);
-      const results = await testAccount(gw.registry.accounts.get(name)!);
+      const account = gw.registry.accounts.get(name());
+      if (!account) throw new CliError(`unknown account '${arg}'`);
+      const results = await testAccount(account);
       const rows = results.map((r) => ({ model: r.model, result: r.skipped ? "skipped" : r.ok ? "ok" : "error", ms: r.latency_ms, detail: r.error ?? "" }));
       return { out: table(rows, ["model", "result", "ms", "detail"]), code: results.every((r) => r.ok) ? 0 : 1 };
     }
     case "delete": {
-      if (!name || !deleteAccount(gw.store, name)) throw new CliError(`unknown account '${name ?? ""}'`);
-      return { out: `deleted account ${name}`, code: 0 };
+      if (!deleteAccount(gw.store, name())) throw new CliError(`unknown account '${arg}'`);
+      return { out: `deleted account ${arg}`, code: 0 };
     }
     default:
       throw new CliError(`unknown accounts command '${sub}' (list, show NAME, test NAME, delete NAME)`);
@@ -94,8 +102,8 @@ export function cmdKeysList(gw: Gw): string {
 }
 
 export function cmdKeysRevoke(gw: Gw, id: string | undefined): string {
-  const k = id && revokeKey(gw.store, id);
-  if (!k) throw new CliError(`unknown key '${id ?? ""}'`);
+  const k = revokeKey(gw.store, required(id, "keys revoke", "a key id", "ID"));
+  if (!k) throw new CliError(`unknown key '${id}'`);
   return `revoked key ${k.id} (${k.subject})`;
 }
 
@@ -125,4 +133,14 @@ export function cmdUsage(gw: Gw, o: { by?: string; since?: string }): string {
   if (!USAGE_GROUPS.includes(by)) throw new CliError(`--by must be one of ${USAGE_GROUPS.join(", ")}`);
   const rows = queryUsage(gw.store, by, { since: when(o.since, "--since") });
   return table(rows as any, ["key", "requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd"]);
+}
+
+/** Opening the gateway has migrated the database already; this says what that did. */
+export function cmdMigrate(gw: Gw, dataDir: string): string {
+  const m = gw.store.migrations;
+  const file = `${dataDir}/switchboard.db`;
+  const n = (k: number) => `${k} migration${k === 1 ? "" : "s"}`;
+  if (m.created) return `created the database at ${file}: applied ${n(m.applied)}`;
+  if (m.applied) return `upgraded the database at ${file}: applied ${n(m.applied)} (${n(m.total)} in all)`;
+  return `database at ${file} is up to date (${n(m.total)} applied)`;
 }

@@ -4,6 +4,7 @@
 import { Type as T, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { badRequest, pathToParam } from "../http/errors.ts";
+import { OPENAI_PROFILES } from "../providers/openai/profiles.ts";
 import { MODEL_TYPES, PROVIDER_KINDS } from "../providers/types.ts";
 
 export const ACCOUNT_NAME = "^[a-z][a-z0-9-]{1,30}[a-z0-9]$";
@@ -75,13 +76,54 @@ export function validate<S extends import("@sinclair/typebox").TSchema>(
     const param = pathToParam(where.replace(/\./g, "/") + first.path);
     throw badRequest(`Invalid value at '${param ?? "body"}': ${first.message}`, param);
   }
-  const model = (v as any).models as ModelSpec[] | undefined;
-  if (Array.isArray(model)) {
-    const seen = new Set<string>();
-    model.forEach((m, i) => {
-      if (seen.has(m.name)) throw badRequest(`Duplicate model name '${m.name}'`, pathToParam(`${where}/models/${i}/name`));
-      seen.add(m.name);
-    });
-  }
   return v as Static<S>;
+}
+
+/** An account from the admin API: the schema, then what the schema cannot say (see checkAccount). */
+export function validateAccount(value: unknown): AccountSpec {
+  const spec = validate(AccountSpec, value);
+  checkAccount(spec, "");
+  return spec;
+}
+
+/** A whole gateway.yaml: the schema, each account's own rules, and each account name once. */
+export function validateConfig(value: unknown): GatewayConfig {
+  const config = validate(GatewayConfigSpec, value);
+  const first = new Map<string, number>();
+  config.accounts.forEach((a, i) => {
+    const at = first.get(a.name);
+    if (at !== undefined) {
+      throw invalid(`accounts/${i}/name`, `account '${a.name}' is defined twice (also at accounts[${at}])`);
+    }
+    first.set(a.name, i);
+  });
+  config.accounts.forEach((a, i) => checkAccount(a, `accounts/${i}`));
+  return config;
+}
+
+/** Provider kinds whose adapter has no default base URL, so an account of that kind must give one. */
+export function requiresBaseUrl(kind: AccountSpec["provider"]): boolean {
+  const profile = OPENAI_PROFILES[kind];
+  return profile !== undefined && !profile.defaultBaseUrl;
+}
+
+/** Rules across fields: each model name once in an account; base_url where the provider has no default. */
+function checkAccount(spec: AccountSpec, where: string): void {
+  if (!spec.base_url && requiresBaseUrl(spec.provider)) {
+    const param = pathToParam(`${where}/base_url`);
+    throw badRequest(`Missing required parameter: '${param}' (account '${spec.name}': provider '${spec.provider}' has no default base URL)`, param, "missing_required_parameter");
+  }
+  const first = new Map<string, number>();
+  spec.models.forEach((m, i) => {
+    const at = first.get(m.name);
+    if (at !== undefined) {
+      throw invalid(`${where}/models/${i}/name`, `model '${m.name}' is listed twice in account '${spec.name}' (also at models[${at}])`);
+    }
+    first.set(m.name, i);
+  });
+}
+
+function invalid(path: string, why: string) {
+  const param = pathToParam(path);
+  return badRequest(`Invalid value at '${param}': ${why}`, param);
 }

@@ -1,5 +1,6 @@
 /** Accounts and their models: upsert from a spec (config or admin API), delete, read back without secrets. */
 import { eq } from "drizzle-orm";
+import { diffAccounts, isUnchanged, type AccountDiff } from "../config/account-diff.ts";
 import type { AccountSpec, ModelSpec } from "../config/account-spec.ts";
 import { decryptJson, encryptJson } from "../core/secrets.ts";
 import type { Store } from "./client.ts";
@@ -58,37 +59,28 @@ export function readAllAccounts(store: Store, masterKey: Buffer): { spec: Accoun
   }));
 }
 
-/** Canonical form for comparing two specs (key order and defaults do not count as a change). */
-export function canonical(spec: AccountSpec): string {
-  const sortKeys = (v: any): any =>
-    Array.isArray(v)
-      ? v.map(sortKeys)
-      : v && typeof v === "object"
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .filter((k) => v[k] !== undefined)
-              .map((k) => [k, sortKeys(v[k])]),
-          )
-        : v;
-  const normal = {
-    ...spec,
-    access: { managers: spec.access?.managers ?? [], users: spec.access?.users ?? [] },
-    models: spec.models.map((m) => ({ ...m, model_id: m.model_id && m.model_id !== m.name ? m.model_id : undefined })),
-  };
-  return JSON.stringify(sortKeys(normal));
+export interface Upserted {
+  change: Change;
+  /** what differs from the stored account (empty when created or unchanged) */
+  diff: AccountDiff;
 }
 
-export function upsertAccount(
+/** Creates or updates an account; writes nothing when the spec equals the stored one (see config/account-diff.ts). */
+export function upsertAccount(store: Store, masterKey: Buffer, spec: AccountSpec, source: "config" | "api", dryRun = false): Change {
+  return saveAccount(store, masterKey, spec, source, dryRun).change;
+}
+
+export function saveAccount(
   store: Store,
   masterKey: Buffer,
   spec: AccountSpec,
   source: "config" | "api",
   dryRun = false,
-): Change {
+): Upserted {
   const existing = readAccount(store, masterKey, spec.name);
-  const change: Change = !existing ? "created" : canonical(existing) === canonical(spec) ? "unchanged" : "updated";
-  if (dryRun || change === "unchanged") return change;
+  const diff = existing ? diffAccounts(existing, spec) : { fields: [], models: { added: [], changed: [], removed: [] } };
+  const change: Change = !existing ? "created" : isUnchanged(diff) ? "unchanged" : "updated";
+  if (dryRun || change === "unchanged") return { change, diff };
   const now = Date.now();
   const settings: Record<string, unknown> = {};
   if (spec.drop_unsupported_params !== undefined) settings.drop_unsupported_params = spec.drop_unsupported_params;
@@ -127,7 +119,7 @@ export function upsertAccount(
         .run();
     }
   });
-  return change;
+  return { change, diff };
 }
 
 export function deleteAccount(store: Store, name: string): boolean {

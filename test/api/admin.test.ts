@@ -65,6 +65,45 @@ describe("admin API", () => {
     expect(gone.status).toBe(404);
   });
 
+  test("account validation: duplicate model names and a missing base_url are 400s naming the field", async () => {
+    const error = async (r: Response) => {
+      expect(r.status).toBe(400);
+      return (await r.json()).error;
+    };
+    const spec = { name: "val-acct", provider: "openai", auth: { api_key: MOCK_KEY }, models: [{ name: "gpt-4o", types: ["chat"] }] };
+    const twice = { ...spec, models: [{ name: "gpt-4o", types: ["chat"] }, { name: "gpt-4o", types: ["embedding"] }] };
+    expect(await error(await g.admin("/accounts", { method: "POST", json: twice }))).toEqual({
+      message: "Invalid value at 'models[1].name': model 'gpt-4o' is listed twice in account 'val-acct' (also at models[0])",
+      type: "invalid_request_error",
+      param: "models[1].name",
+      code: null,
+    });
+    for (const provider of ["openai-compatible", "azure-openai"]) {
+      expect(await error(await g.admin("/accounts", { method: "POST", json: { ...spec, provider } }))).toEqual({
+        message: `Missing required parameter: 'base_url' (account 'val-acct': provider '${provider}' has no default base URL)`,
+        type: "invalid_request_error",
+        param: "base_url",
+        code: "missing_required_parameter",
+      });
+    }
+    expect((await g.admin("/accounts/val-acct")).status).toBe(404);
+
+    // PUT takes the same shape: creating and updating are checked alike
+    expect((await error(await g.admin("/accounts/val-acct", { method: "PUT", json: twice }))).param).toBe("models[1].name");
+    expect((await g.admin("/accounts", { method: "POST", json: { ...spec, provider: "openai-compatible", base_url: mock.url } })).status).toBe(201);
+    const stored = await (await g.admin("/accounts/val-acct")).json();
+    const noUrl = { ...stored, base_url: undefined };
+    expect((await error(await g.admin("/accounts/val-acct", { method: "PUT", json: noUrl }))).param).toBe("base_url");
+    expect((await error(await g.admin("/accounts/val-acct", { method: "PUT", json: { ...stored, models: twice.models } }))).param).toBe("models[1].name");
+    // the GET → PUT round trip with its models in another order is no change
+    const more = await g.admin("/accounts/val-acct", { method: "PUT", json: { ...stored, models: [{ name: "zz", types: ["chat"] }, ...stored.models] } });
+    expect((await more.json()).change).toBe("updated");
+    const got = await (await g.admin("/accounts/val-acct")).json();
+    const same = await g.admin("/accounts/val-acct", { method: "PUT", json: { ...got, models: [...got.models].reverse() } });
+    expect((await same.json()).change).toBe("unchanged");
+    await g.admin("/accounts/val-acct", { method: "DELETE" });
+  });
+
   test("test credentials reports per model and saves nothing", async () => {
     await g.admin("/accounts", {
       method: "POST",

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
+import { embeddedMigrations } from "../../src/db/migrations.gen.ts";
 import { outputUntil } from "../helpers/process.ts";
 import { startOpenAIMock, MOCK_KEY, type OpenAIMock } from "../mocks/openai.ts";
 
@@ -100,6 +101,59 @@ describe("switchboard CLI", () => {
     expect(cli(["keys", "revoke", id]).out).toContain("revoked");
   });
 
+  test("a missing NAME or ID is a usage error (exit 2), not an unknown ''", () => {
+    for (const [args, what] of [
+      [["accounts", "test"], "accounts test needs an account name (usage: switchboard accounts test NAME)"],
+      [["accounts", "show"], "accounts show needs an account name (usage: switchboard accounts show NAME)"],
+      [["accounts", "delete"], "accounts delete needs an account name (usage: switchboard accounts delete NAME)"],
+      [["keys", "revoke"], "keys revoke needs a key id (usage: switchboard keys revoke ID)"],
+    ] as const) {
+      const r = cli([...args]);
+      expect(r.code).toBe(2);
+      expect(r.err).toBe(`error: ${what}\n`);
+    }
+    const unknown = cli(["accounts", "show", "nope"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toBe("error: unknown account 'nope'\n");
+  });
+
+  test("migrate says it created the database on a new data dir, and that it is up to date after", () => {
+    const data = join(dir, "data-migrate");
+    const n = embeddedMigrations.length;
+    const plural = n === 1 ? "" : "s";
+    const first = cli(["migrate"], { SWITCHBOARD_DATA_DIR: data });
+    expect(first.code).toBe(0);
+    expect(first.out).toBe(`created the database at ${data}/switchboard.db: applied ${n} migration${plural}\n`);
+    const again = cli(["migrate"], { SWITCHBOARD_DATA_DIR: data });
+    expect(again.out).toBe(`database at ${data}/switchboard.db is up to date (${n} migration${plural} applied)\n`);
+  });
+
+  test("apply: models out of order are no change; an update says what changed; bad files are clear errors that quote no line", () => {
+    const data = join(dir, "data-apply");
+    const file = join(dir, "unordered.yaml");
+    const write = (models: string, extra = "") =>
+      writeFileSync(file, `accounts:\n  - name: openai-main\n    provider: openai\n    auth: { api_key: sk-literal-key-0042 }\n${extra}    models:\n${models}`);
+    const run = (...flags: string[]) => cli(["apply", "-f", file, ...flags], { SWITCHBOARD_DATA_DIR: data });
+    write("      - { name: zeta, types: [chat] }\n      - { name: alpha, types: [embedding, chat] }\n");
+    expect(run().out).toBe("+ account openai-main created\napplied\n");
+    expect(run().out).toBe("= account openai-main unchanged\nno changes\n");
+
+    write("      - { name: zeta, types: [chat], max_output_tokens: 100 }\n      - { name: beta, types: [chat] }\n", "    access: { users: [team:everyone] }\n");
+    expect(run("--dry-run").out).toBe("~ account openai-main: models (+ beta, ~ zeta, - alpha), access\n(dry run: nothing was written)\n");
+    expect(run().out).toBe("~ account openai-main: models (+ beta, ~ zeta, - alpha), access\napplied\n");
+
+    write("      - { name: zeta, types: [chat] }\n      - { name: zeta, types: [embedding] }\n");
+    const dup = run("--dry-run");
+    expect(dup.code).toBe(2);
+    expect(dup.err).toBe(`error: ${file}: Invalid value at 'accounts[0].models[1].name': model 'zeta' is listed twice in account 'openai-main' (also at models[0])\n`);
+
+    writeFileSync(file, "accounts:\n  - name: openai-main\n    provider: openai\n    auth: { api_key: sk-literal-key-0042\n    models: []\n");
+    const bad = run();
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe(`error: ${file}: invalid YAML at line 5, column 5: Flow map in block collection must be sufficiently indented and end with a }\n`);
+    expect(bad.err + bad.out).not.toContain("sk-literal-key");
+  });
+
   test("serve: first start prints an admin key; a key made by the CLI works within a second; SIGHUP re-applies; SIGTERM drains a stream", async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const proc = Bun.spawn([process.execPath, MAIN, "serve", "--port", String(port), "--host", "127.0.0.1", "--config", join(dir, "gateway.yaml")], {
@@ -124,9 +178,14 @@ describe("switchboard CLI", () => {
     // SIGHUP: the file gains a model
     writeFileSync(join(dir, "gateway.yaml"), yaml().replace("      - name: text-embedding-3-small", "      - name: gpt-4.1\n        types: [chat]\n      - name: text-embedding-3-small"));
     proc.kill("SIGHUP");
-    await Bun.sleep(500);
+    const hup = await outputUntil(proc, "applied\n");
+    expect(hup).toContain(`config ${join(dir, "gateway.yaml")}: ~ account openai-main: models (+ gpt-4.1)\n`);
     const ids = (await client.models.list()).data.map((m) => m.id);
     expect(ids).toContain("openai-main/gpt-4.1");
+    // the models are not in alphabetical order in the file: applying it again is still no change
+    proc.kill("SIGHUP");
+    const hup2 = await outputUntil(proc, "no changes\n");
+    expect(hup2).toContain("= account openai-main unchanged\n");
     writeFileSync(join(dir, "gateway.yaml"), yaml());
 
     // SIGTERM while a slow stream is in flight: the stream still completes

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore } from "../../src/db/client.ts";
 import { createKey } from "../../src/db/keys-repo.ts";
+import { embeddedMigrations } from "../../src/db/migrations.gen.ts";
 import { LogWriter } from "../../src/usage/log-writer.ts";
 
 const schemaOf = (db: Database) =>
@@ -43,9 +44,11 @@ describe("embedded migrations", () => {
       }
       expect(logs.flush()).toBe(70);
       const applied = a.sqlite.query("select count(*) as n from __drizzle_migrations").get() as { n: number };
+      expect(a.migrations).toEqual({ applied: embeddedMigrations.length, total: embeddedMigrations.length, created: true });
       a.close();
 
       const b = openStore(file);
+      expect(b.migrations).toEqual({ applied: 0, total: embeddedMigrations.length, created: false });
       expect((b.sqlite.query("select count(*) as n from __drizzle_migrations").get() as { n: number }).n).toBe(applied.n);
       expect((b.sqlite.query("select id from api_keys").get() as any).id).toBe(info.id);
       const rows = b.sqlite.query("select id, prompt_tokens, metadata, stream, method from request_logs order by seq").all() as any[];

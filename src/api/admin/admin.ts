@@ -4,7 +4,7 @@
  * Credentials are write-only: every answer shows them as "<redacted>".
  */
 import { Elysia, t } from "elysia";
-import { AccountSpec, AccessSpec, ModelSpec, validate, type AccountSpec as Spec } from "../../config/account-spec.ts";
+import { AccessSpec, ModelSpec, validate, validateAccount, type AccountSpec as Spec } from "../../config/account-spec.ts";
 import { canManageAccount, isAdmin, type Principal } from "../../core/access.ts";
 import type { Gateway } from "../../core/gateway.ts";
 import { testAccount } from "../../core/test-account.ts";
@@ -66,7 +66,7 @@ export function adminApi(gw: Gateway) {
       "/accounts",
       ({ principal, body, set }) => {
         requireAdmin(principal, "create accounts");
-        const spec = validate(AccountSpec, body);
+        const spec = validateAccount(body);
         if (gw.registry.accounts.has(spec.name)) {
           throw new GatewayError(409, `Account '${spec.name}' already exists`, { param: "name", code: "account_exists" });
         }
@@ -89,7 +89,7 @@ export function adminApi(gw: Gateway) {
         const raw = { ...(body as object), name: params.name } as any;
         const stored = exists ? current(params.name) : undefined;
         raw.auth = mergeAuth(raw.auth, stored?.auth);
-        const spec = validate(AccountSpec, raw);
+        const spec = validateAccount(raw);
         const change = save(spec);
         return { change, account: show(spec.name) };
       },
