@@ -75,36 +75,16 @@ beforeAll(async () => {
     return Response.json(completion("ok", "m", { prompt_tokens: 3, completion_tokens: 2 }));
   });
   const base = (name: string) => `http://127.0.0.1:${upstream.port}/${name}/v1`;
+  // one-model OpenAI-compatible accounts, each with a key of its own
+  const simple = (name: string, url: string, key: string) => `
+  - name: ${name}
+    provider: openai-compatible
+    base_url: ${url}
+    auth: { api_key: ${key} }
+    models: [{ name: m, types: [chat] }]
+    access: { users: [team:everyone] }`;
   g = await startGateway(
-    `accounts:
-  - name: echo
-    provider: openai-compatible
-    base_url: ${base("echo")}
-    auth: { api_key: ${SECRET} }
-    models:
-      - { name: m, types: [chat] }
-    access: { users: [team:everyone] }
-  - name: stall
-    provider: openai-compatible
-    base_url: ${base("stall")}
-    auth: { api_key: sk-stall-key-000 }
-    models:
-      - { name: m, types: [chat] }
-    access: { users: [team:everyone] }
-  - name: dropper
-    provider: openai-compatible
-    base_url: http://127.0.0.1:${(dropper.address() as any).port}/v1
-    auth: { api_key: sk-drop-key-000 }
-    models:
-      - { name: m, types: [chat] }
-    access: { users: [team:everyone] }
-  - name: named
-    provider: openai-compatible
-    base_url: ${base("named")}
-    auth: { api_key: sk-named-key-000 }
-    models:
-      - { name: m, types: [chat] }
-    access: { users: [team:everyone] }
+    `accounts:${simple("echo", base("echo"), SECRET)}${simple("stall", base("stall"), "sk-stall-key-000")}${simple("dropper", `http://127.0.0.1:${(dropper.address() as any).port}/v1`, "sk-drop-key-000")}${simple("named", base("named"), "sk-named-key-000")}
   - name: main
     provider: openai
     base_url: ${base("main")}
