@@ -9,6 +9,7 @@ import type { ChatCompletionChunk, ChatCompletionFunctionTool } from "openai/res
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+import { sharedPath } from "../helpers/shared.ts";
 import { parseChunksFile, startAnthropicMock, type AnthropicEvent, type AnthropicMock, type AnthropicMockOptions, type RecordedRequest } from "../mocks/anthropic.ts";
 
 /** The account's Anthropic key: the only credential the mock may ever see. */
@@ -20,7 +21,7 @@ export const MODEL_ID = "claude-sonnet-4-20250514";
 /** Claude Sonnet 4's maximum output: the `max_tokens` sent when the client sets none. */
 export const DEFAULT_MAX_TOKENS = 64_000;
 
-export const FIXTURES_DIR = resolve(import.meta.dir, "../../../shared/fixtures/recorded/anthropic");
+export const FIXTURES_DIR = sharedPath("fixtures/recorded/anthropic");
 export const readJsonFixture = (name: string) => JSON.parse(readFileSync(join(FIXTURES_DIR, name), "utf8"));
 export const readChunksFixture = (name: string): AnthropicEvent[] => parseChunksFile(readFileSync(join(FIXTURES_DIR, name), "utf8"));
 

@@ -4,8 +4,9 @@ import addFormats from "ajv-formats";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
+import { sharedPath } from "./shared.ts";
 
-const SPEC = fileURLToPath(new URL("../../../shared/specs/openai-openapi.yaml", import.meta.url));
+const SPEC = sharedPath("specs/openai-openapi.yaml");
 let ajv: any;
 
 function load() {

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { calcPrice } from "@pydantic/genai-prices";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { sharedPath } from "../helpers/shared.ts";
 import { convertAnthropicUsage } from "../../src/providers/anthropic/convert-anthropic-usage.ts";
 import type { ModelRecord, ProviderKind, Target } from "../../src/providers/types.ts";
 import { normalizeUsage, usageFromJsonText, withProvider } from "../../src/usage/normalize.ts";
@@ -12,7 +13,7 @@ const target = (provider: ProviderKind, modelId: string, cost?: ModelRecord["cos
 
 describe("usage", () => {
   test("usage is read from the text of every recorded OpenAI-compatible response as normalizeUsage reads the parsed body", () => {
-    const dir = join(import.meta.dir, "../../../shared/fixtures/recorded");
+    const dir = sharedPath("fixtures/recorded");
     let n = 0;
     for (const provider of readdirSync(dir)) {
       if (!statSync(join(dir, provider)).isDirectory()) continue;

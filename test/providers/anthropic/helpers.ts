@@ -4,8 +4,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { AccountRecord, CallContext, ModelRecord, StreamItem } from "../../../src/providers/types.ts";
 import { parseChunksFile, type AnthropicEvent } from "../../mocks/anthropic.ts";
+import { sharedPath } from "../../helpers/shared.ts";
 
-export const FIXTURES_DIR = resolve(import.meta.dir, "../../../../shared/fixtures/recorded/anthropic");
+export const FIXTURES_DIR = sharedPath("fixtures/recorded/anthropic");
 
 export const fixtureFiles = (suffix: string) =>
   readdirSync(FIXTURES_DIR)
