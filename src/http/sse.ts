@@ -28,10 +28,12 @@ export interface StreamHooks {
 export const NON_OPENAI_MESSAGE_FIELDS = ["reasoning_content", "thinking_blocks"] as const;
 
 /** A name strict mode removes, as a key in JSON text (a name inside a string value has its quotes escaped). */
-export const NON_OPENAI_NAMES = /"(?:provider|reasoning_content|thinking_blocks)"\s*:/;
+export const NON_OPENAI_NAMES = /"(?:provider|x_groq|reasoning_content|thinking_blocks)"\s*:/;
 
 export function stripNonOpenAI(obj: Record<string, any>, key: "message" | "delta"): void {
   delete obj.provider;
+  // Groq's own block (its timings; its usage, which the gateway has read already)
+  delete obj.x_groq;
   if (!Array.isArray(obj.choices)) return;
   for (const c of obj.choices) {
     const m = c?.[key];

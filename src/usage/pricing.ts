@@ -47,14 +47,31 @@ export function configuredCost(cost: ModelCost, u: Usage): number {
  * the whole catalogue. Models whose prices depend on the date, the time of day or token tiers ("calc") are priced
  * by calcPrice itself on every request.
  */
-const flatPrices = new WeakMap<ModelRecord, ModelCost | "calc" | null>();
+const flatPrices = new WeakMap<ModelRecord, CataloguePrice | null>();
 let flatTable: FlatPriceData | undefined;
 
-function catalogueCost(providerId: string, model: ModelRecord): ModelCost | "calc" | null {
+/** A model's catalogue price and the catalogue id it was found under. */
+interface CataloguePrice {
+  price: ModelCost | "calc";
+  id: string;
+}
+
+/**
+ * Looked up by the upstream model id, else by the model's name: an Azure deployment (`model_id: my-4o-mini`) is
+ * priced as the model it is named after (`name: gpt-4o-mini`).
+ */
+function catalogueCost(providerId: string, model: ModelRecord): CataloguePrice | null {
   let p = flatPrices.get(model);
   if (p === undefined) {
     flatTable ??= require("./flat-prices.gen.json") as FlatPriceData;
-    p = findFlatModel(flatTable, providerId, model.modelId)?.price ?? null;
+    p = null;
+    for (const id of model.name === model.modelId ? [model.modelId] : [model.modelId, model.name]) {
+      const found = findFlatModel(flatTable, providerId, id);
+      if (found) {
+        p = { price: found.price, id };
+        break;
+      }
+    }
     flatPrices.set(model, p);
   }
   return p;
@@ -65,9 +82,9 @@ export function costOf(target: Target, u: Usage): number | null {
   const providerId = CATALOGUE_PROVIDER[target.account.provider];
   if (!providerId) return null;
   try {
-    const flat = catalogueCost(providerId, target.model);
-    if (flat === null) return null;
-    if (flat !== "calc") return configuredCost(flat, u);
+    const found = catalogueCost(providerId, target.model);
+    if (found === null) return null;
+    if (found.price !== "calc") return configuredCost(found.price, u);
     const r = prices().calcPrice(
       {
         input_tokens: u.promptTokens,
@@ -76,7 +93,7 @@ export function costOf(target: Target, u: Usage): number | null {
         cache_write_tokens: u.cacheWriteTokens || undefined,
         cache_write_1h_tokens: u.cacheWrite1hTokens || undefined,
       },
-      target.model.modelId,
+      found.id,
       { providerId },
     );
     return r ? r.total_price : null;

@@ -71,7 +71,16 @@ beforeAll(async () => {
       }
       return Response.json(resp);
     }
-    if (kind === "named") return Response.json({ provider: "SomeCloud", ...completion("hello", "m", { prompt_tokens: 3, completion_tokens: 2 }) });
+    if (kind === "plain") {
+      // a server that rejects stream_options (like some self-hosted ones) and reports usage on its last chunk
+      if (body?.stream_options) return Response.json({ detail: [{ loc: ["body", "stream_options"], msg: "Extra inputs are not permitted" }] }, { status: 400 });
+      const chunk = (delta: object, finish: string | null, usage?: object) =>
+        `data: ${JSON.stringify({ id: "p1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: finish }], ...(usage ? { usage } : {}) })}\n\n`;
+      return new Response(chunk({ role: "assistant", content: "Hi" }, null) + chunk({}, "stop", { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 }) + "data: [DONE]\n\n", {
+        headers: { "content-type": "text/event-stream" },
+      });
+    }
+    if (kind === "named") return Response.json({ provider: "SomeCloud", ...completion("hello", "m", { prompt_tokens: 3, completion_tokens: 2 }), x_groq: { id: "req_01" } });
     return Response.json(completion("ok", "m", { prompt_tokens: 3, completion_tokens: 2 }));
   });
   const base = (name: string) => `http://127.0.0.1:${upstream.port}/${name}/v1`;
@@ -84,7 +93,8 @@ beforeAll(async () => {
     models: [{ name: m, types: [chat] }]
     access: { users: [team:everyone] }`;
   g = await startGateway(
-    `accounts:${simple("echo", base("echo"), SECRET)}${simple("stall", base("stall"), "sk-stall-key-000")}${simple("dropper", `http://127.0.0.1:${(dropper.address() as any).port}/v1`, "sk-drop-key-000")}${simple("named", base("named"), "sk-named-key-000")}
+    `accounts:${simple("echo", base("echo"), SECRET)}${simple("stall", base("stall"), "sk-stall-key-000")}${simple("dropper", `http://127.0.0.1:${(dropper.address() as any).port}/v1`, "sk-drop-key-000")}${simple("named", base("named"), "sk-named-key-000")}${simple("plain", base("plain"), "sk-plain-key-000")}
+    stream_usage: false
   - name: main
     provider: openai
     base_url: ${base("main")}
@@ -217,11 +227,12 @@ test("a stream that stops after its role chunk: a timeout is a 504, a dropped co
   expect(g.logs().find((r) => r.account === "dropper")?.status).toBe(502);
 });
 
-test("strict mode: an answer that names its own provider comes back without it", async () => {
+test("strict mode: an answer that names its own provider (and Groq's x_groq) comes back without them", async () => {
   const c = g.client(user);
   const res = await c.chat.completions.create({ model: "named/m", messages: [{ role: "user", content: "hi" }] }, { headers: { "x-tfy-strict-openai": "true" } });
   expect(res.choices[0]!.message.content).toBe("hello");
   expect("provider" in res).toBe(false);
+  expect("x_groq" in res).toBe(false);
   const loose = await c.chat.completions.create({ model: "named/m", messages: [{ role: "user", content: "hi" }] });
   expect((loose as any).provider).toBe("named");
 });
@@ -280,4 +291,19 @@ test("GET /models/{id}: 403 naming the model for a key that may not use it, 404 
   expect((await apiError(g.client(user).models.retrieve("main/nope"))).status).toBe(404);
   expect((await g.client(support).models.retrieve("main/support-bot")).id).toBe("main/support-bot");
   expect((await providerClient(user, "main").models.retrieve("gpt-4o-mini")).id).toBe("main/gpt-4o-mini");
+});
+
+test("stream_usage: false: the client's own stream_options is not sent either, and the usage the server reports reaches it", async () => {
+  const stream = await g.client(user).chat.completions.create({ model: "plain/m", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "hi" }] });
+  let text = "";
+  let usage: any = null;
+  for await (const c of stream) {
+    text += c.choices[0]?.delta?.content ?? "";
+    if (c.usage) usage = c.usage;
+  }
+  expect(text).toBe("Hi");
+  expect(usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 1 });
+  const row = g.logs()[0];
+  expect([row.account, row.status, row.prompt_tokens, row.completion_tokens]).toEqual(["plain", 200, 5, 1]);
+  expect(row.notes).toContain("stream_options not sent");
 });

@@ -82,6 +82,19 @@ describe("cost", () => {
     expect(costOf(target("openai", "no-such-model-xyz"), u)).toBeNull();
   });
 
+  test("an Azure deployment whose name differs from the model is priced as the model it is named after", () => {
+    const u = normalizeUsage({ prompt_tokens: 11, completion_tokens: 7 })!;
+    const expected = calcPrice({ input_tokens: 11, output_tokens: 7 }, "gpt-4o-mini", { providerId: "azure" })!.total_price;
+    const deployment = (name: string, modelId: string): Target =>
+      ({ account: { name: "az", provider: "azure-openai" } as any, model: { account: "az", name, modelId, types: ["chat"] }, id: `az/${name}` }) as Target;
+    expect(expected).toBeGreaterThan(0);
+    expect(costOf(deployment("gpt-4o-mini", "my-4o-mini-deployment"), u)).toBeCloseTo(expected, 15);
+    // the upstream id first: a deployment named after one model but serving a known other is priced as that one
+    const other = calcPrice({ input_tokens: 11, output_tokens: 7 }, "gpt-4o", { providerId: "azure" })!.total_price;
+    expect(costOf(deployment("gpt-4o-mini", "gpt-4o"), u)).toBeCloseTo(other, 15);
+    expect(costOf(deployment("my-bot", "my-deployment"), u)).toBeNull();
+  });
+
   test("Anthropic cache writes: 5-minute and 1-hour priced apart (Sonnet 4: 3.75 vs 6 USD per 1M)", () => {
     const anthropicUsage = {
       input_tokens: 100,

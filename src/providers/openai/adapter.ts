@@ -164,6 +164,11 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
       if (body.stream === true) {
         if (ctx.target.account.settings.stream_usage ?? profile.streamUsage) {
           body.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
+        } else if (body.stream_options != null) {
+          // an account whose server rejects stream_options: not sent, whoever asked (a client following OpenAI's
+          // docs asks for include_usage); the usage the server reports in its chunks still reaches the client
+          delete body.stream_options;
+          ctx.notes.push("stream_options not sent (stream_usage: false)");
         }
         return postJson(ctx, profile, "/chat/completions", body).then((res) => streamResult(ctx, res));
       }
