@@ -9,6 +9,7 @@ import OpenAI from "openai";
 import { startGateway, type TestGateway } from "../helpers/gateway.ts";
 import { fakeUpstream } from "../helpers/upstream.ts";
 import { completion } from "../mocks/openai.ts";
+import { schemaErrors } from "../helpers/openapi.ts";
 
 const SECRET = "sk-live-0123456789abcdefSECRET";
 let upstream: ReturnType<typeof fakeUpstream>;
@@ -80,6 +81,23 @@ beforeAll(async () => {
         headers: { "content-type": "text/event-stream" },
       });
     }
+    if (kind === "bare") {
+      // a self-hosted server that leaves out id, object, created and model (its choices are whole)
+      const message = { role: "assistant", content: "bare answer", refusal: null };
+      const usage = { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 };
+      if (body?.stream && body?.messages?.[0]?.content !== "json") {
+        const chunk = (o: object) => `data: ${JSON.stringify(o)}\n\n`;
+        return new Response(
+          chunk({ choices: [{ index: 0, delta: { role: "assistant", content: "bare" }, finish_reason: null }] }) +
+            chunk({ choices: [{ index: 0, delta: { content: " answer" }, finish_reason: null }] }) +
+            chunk({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }) +
+            chunk({ choices: [], usage }) +
+            "data: [DONE]\n\n",
+          { headers: { "content-type": "text/event-stream" } },
+        );
+      }
+      return Response.json({ choices: [{ index: 0, message, logprobs: null, finish_reason: "stop" }], usage });
+    }
     if (kind === "named") return Response.json({ provider: "SomeCloud", ...completion("hello", "m", { prompt_tokens: 3, completion_tokens: 2 }), x_groq: { id: "req_01" } });
     return Response.json(completion("ok", "m", { prompt_tokens: 3, completion_tokens: 2 }));
   });
@@ -93,7 +111,7 @@ beforeAll(async () => {
     models: [{ name: m, types: [chat] }]
     access: { users: [team:everyone] }`;
   g = await startGateway(
-    `accounts:${simple("echo", base("echo"), SECRET)}${simple("stall", base("stall"), "sk-stall-key-000")}${simple("dropper", `http://127.0.0.1:${(dropper.address() as any).port}/v1`, "sk-drop-key-000")}${simple("named", base("named"), "sk-named-key-000")}${simple("plain", base("plain"), "sk-plain-key-000")}
+    `accounts:${simple("echo", base("echo"), SECRET)}${simple("stall", base("stall"), "sk-stall-key-000")}${simple("dropper", `http://127.0.0.1:${(dropper.address() as any).port}/v1`, "sk-drop-key-000")}${simple("named", base("named"), "sk-named-key-000")}${simple("bare", base("bare"), "sk-bare-key-000")}${simple("plain", base("plain"), "sk-plain-key-000")}
     stream_usage: false
   - name: main
     provider: openai
@@ -306,4 +324,29 @@ test("stream_usage: false: the client's own stream_options is not sent either, a
   const row = g.logs()[0];
   expect([row.account, row.status, row.prompt_tokens, row.completion_tokens]).toEqual(["plain", 200, 5, 1]);
   expect(row.notes).toContain("stream_options not sent");
+});
+
+test("a server that leaves out id, object, created and model: the client gets them, as OpenAI's schema requires", async () => {
+  const c = g.client(user);
+  const res = await c.chat.completions.create({ model: "bare/m", messages: [{ role: "user", content: "hi" }] });
+  expect(schemaErrors("CreateChatCompletionResponse", res)).toEqual([]);
+  expect(res.choices[0]!.message.content).toBe("bare answer");
+  expect(res.id).toMatch(/^chatcmpl-/);
+  expect(res.id).toBe(`chatcmpl-${g.logs()[0].id.replace(/^req_/, "")}`);
+  expect(res.model).toBe("m");
+  for (const ask of ["stream", "json"]) {
+    const stream = await c.chat.completions.create({ model: "bare/m", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: ask }] });
+    let text = "";
+    const ids = new Set<string>();
+    let usage: any = null;
+    for await (const chunk of stream) {
+      expect(schemaErrors("CreateChatCompletionStreamResponse", chunk)).toEqual([]);
+      ids.add(chunk.id);
+      text += chunk.choices[0]?.delta?.content ?? "";
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text).toBe("bare answer");
+    expect(ids.size).toBe(1);
+    expect(usage).toMatchObject({ prompt_tokens: 4, completion_tokens: 2 });
+  }
 });

@@ -39,15 +39,18 @@ function replyOrError(account: string, res: UpstreamReply): UpstreamReply | Prom
  * An OpenAI chat stream's SSE bytes → StreamItems, parsed in one stage; `[DONE]` ends it, an `error` payload becomes
  * an error item.
  */
-export function openAIItemSource(body: ReadableStream<Uint8Array>, account: string): ItemSource {
+export function openAIItemSource(body: ReadableStream<Uint8Array>, account: string, defaults?: ChunkDefaults): ItemSource {
   // every event is parsed until the first content chunk (the gateway's first-token time and its error handling read
   // them); after it, an event whose text shows that the gateway has nothing to read in it goes on as text: a stream
   // is mostly such events, and parsing each cost more than everything else the gateway does with it
   let content = false;
+  // a server whose chunks lack fields OpenAI's schema requires (id, object, created, model): each chunk is parsed
+  // and given them (the first chunk's id and time for all)
+  let fill: ChunkDefaults | null = null;
   return sseItemSource(body, (ev, out) => {
     const data = ev.data;
     if (data === "[DONE]") return;
-    if (content && isPlainChunkText(data)) {
+    if (content && fill === null && isPlainChunkText(data)) {
       out.enqueue({ text: data });
       return;
     }
@@ -70,17 +73,45 @@ export function openAIItemSource(body: ReadableStream<Uint8Array>, account: stri
       });
       return;
     }
+    if (obj.id === undefined || obj.created === undefined || obj.object === undefined || obj.model === undefined) {
+      fill ??= { id: obj.id ?? defaults?.id ?? "chatcmpl-gw", created: obj.created ?? Math.floor(Date.now() / 1000), model: obj.model ?? defaults?.model ?? "" };
+      withChunkFields(obj, fill, "chat.completion.chunk");
+    }
     if (!content && isContentChunk(obj)) content = true;
     // Groq reports stream usage under x_groq.usage on older API versions
     if (obj.usage == null && obj.x_groq?.usage) {
       obj.usage = obj.x_groq.usage;
       out.enqueue({ chunk: obj });
-    } else if (obj.provider !== undefined) out.enqueue({ chunk: obj }); // ours replaces the upstream's
+    } else if (obj.provider !== undefined || fill !== null) out.enqueue({ chunk: obj }); // ours replaces the upstream's; a filled chunk is serialised again
     // the text is sent on as written only when it is one line (an event whose data spans several lines would
     // break the client's SSE framing: it is serialised again)
     else out.enqueue(data.includes("\n") ? { chunk: obj } : { chunk: obj, raw: data });
   });
 }
+
+/** What a chunk or a completion missing OpenAI's required fields gets: the request's id, the time, the model. */
+export interface ChunkDefaults {
+  id: string;
+  created?: number;
+  model: string;
+}
+
+/** The fields OpenAI's schema requires of a completion or chunk and some self-hosted servers leave out, filled in. */
+function withChunkFields(obj: Record<string, any>, d: ChunkDefaults, object: string): Record<string, any> {
+  obj.id ??= d.id;
+  obj.object ??= object;
+  obj.created ??= d.created ?? Math.floor(Date.now() / 1000);
+  obj.model ??= d.model;
+  return obj;
+}
+
+/** The defaults for a call: an id made from the gateway's request id, the upstream model id. */
+function callDefaults(ctx: CallContext): ChunkDefaults {
+  return { id: `chatcmpl-${ctx.requestId.replace(/^req_/, "")}`, model: ctx.target.model.modelId };
+}
+
+/** A completion's text names all of id, object, created and model (as names; a value that matches only costs a parse). */
+const HAS_REQUIRED = [/"id"\s*:/, /"object"\s*:/, /"created"\s*:/, /"model"\s*:/];
 
 /** A quoted name the gateway reads or changes in a chunk (a `"usage":null` excepted: nothing to read there), or a
  *  line break (data that spanned several `data:` lines) */
@@ -102,6 +133,11 @@ function completionResult(ctx: CallContext, text: string): ChatResult {
   if (!startsWithBrace(text)) throw malformedAnswer(ctx.target.account.name, "the answer is not a JSON object");
   // parsed only when it names an error: an answer is sent on as its text
   if (ERROR_KEY.test(text)) parsedAnswer(ctx.target.account.name, text, "choices");
+  // a self-hosted server's answer without a field OpenAI's schema requires: given it
+  if (!HAS_REQUIRED.every((r) => r.test(text))) {
+    const body = parsedAnswer(ctx.target.account.name, text, "choices");
+    if (body && typeof body === "object" && !Array.isArray(body)) text = JSON.stringify(withChunkFields(body, callDefaults(ctx), "chat.completion"));
+  }
   return { stream: false, text, usage: usageFromJsonText(text) };
 }
 
@@ -110,7 +146,7 @@ function streamResult(ctx: CallContext, res: UpstreamReply): ChatResult | Promis
   if (!res.body) throw new GatewayError(502, `Account '${ctx.target.account.name}' sent an empty stream`);
   // a server that ignores `stream` answers with one JSON completion: sent on as the stream it would have been
   if (res.headers.get("content-type")?.toLowerCase().includes("application/json")) return res.text().then((t) => completionAsStream(ctx, t));
-  return { stream: true, items: openAIItemSource(res.body, ctx.target.account.name) };
+  return { stream: true, items: openAIItemSource(res.body, ctx.target.account.name, callDefaults(ctx)) };
 }
 
 /** A 502 for an answer the gateway cannot read, naming the account. */
@@ -142,7 +178,7 @@ function completionAsStream(ctx: CallContext, text: string): ChatResult {
   const body = parsedAnswer(account, text, "choices");
   if (!body || !Array.isArray(body.choices)) throw malformedAnswer(account, "a stream was asked for and the answer is neither a stream nor a chat completion");
   ctx.notes.push("the account answered the stream request with one JSON completion: sent as a stream");
-  return { stream: true, items: fixedItemSource(completionToChunks(body).map((chunk) => ({ chunk }))) };
+  return { stream: true, items: fixedItemSource(completionToChunks(withChunkFields(body, callDefaults(ctx), "chat.completion")).map((chunk) => ({ chunk }))) };
 }
 
 /** Whether the text starts with `{` after any blanks (checked in place). */
