@@ -38,10 +38,19 @@ function inferenceApi(gw: Gateway, prefix: string) {
   }
   return api
     .get("/models", ({ principal }) => listModels(gw, principal))
-    .get("/models/*", ({ principal, params, request }) => getModel(gw, principal, decodeURIComponent(params["*"]), request.headers.get("x-tfy-provider-name")))
+    .get("/models/*", ({ principal, params, request }) => getModel(gw, principal, decodedModelId(params["*"]), request.headers.get("x-tfy-provider-name")))
     .all("/*", ({ principal, request, params }) => passthrough(gw, principal, request, "/" + params["*"]), {
       parse: "none",
     });
+}
+
+/** A model id from the path, percent-decoded (`openai-main%2Fgpt-4o-mini`); malformed encoding is a 400. */
+function decodedModelId(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new GatewayError(400, `The model id in the path is not valid percent-encoding: '${raw.slice(0, 200)}'`, { param: "model", code: "invalid_value" });
+  }
 }
 
 export function toErrorResponse(code: string | number, error: any): Response {
@@ -62,7 +71,9 @@ export function toErrorResponse(code: string | number, error: any): Response {
 }
 
 export function createApp(gw: Gateway) {
-  let app = new Elysia()
+  // standardHostname: false — Elysia otherwise looks for the path from the 11th character of the URL on, which
+  // cuts it wrong for a host shorter than 4 characters (`Host: llm`, a container's service name on port 80)
+  let app = new Elysia({ handler: { standardHostname: false } })
     .onError(({ code, error }) => toErrorResponse(code, error))
     .get("/health", () => ({ status: "ok", version: VERSION }))
     .use(adminApi(gw));

@@ -4,6 +4,7 @@ import { parseMetadataHeader } from "../http/metadata.ts";
 import type { CallContext, ModelType, Target } from "../providers/types.ts";
 import { RequestLog } from "../usage/request-log.ts";
 import { CallSignal, type UpstreamFetch } from "../providers/http1.ts";
+import { isIoFailure, readFailure } from "../providers/upstream.ts";
 import type { Principal } from "./access.ts";
 import type { Gateway } from "./gateway.ts";
 import { checkTarget, lookupTarget } from "./resolve.ts";
@@ -151,7 +152,10 @@ export function startInference(gw: Gateway, p: Principal, request: Request, endp
 
 /** The gateway error for `e`, logged (once) as the request's outcome; its answer carries the request's id. */
 export function failed(log: RequestLog, e: unknown, accountName?: string): GatewayError {
-  const err = toGatewayError(e);
+  // an I/O failure once the call was under way (an answer that broke off while it was read, a gzip body that does
+  // not decode) is the account's 502, not the gateway's 500
+  const account = accountName ?? log.accountName;
+  const err = !(e instanceof GatewayError) && account !== null && isIoFailure(e) ? readFailure(e, account) : toGatewayError(e);
   log.finish(err.status, null, err.message, accountName);
   err.requestId ??= log.id;
   return err;

@@ -796,6 +796,8 @@ export class Http1Pool {
     if (drop) this.#drop(conn);
     if (!ex.settled) {
       ex.settled = true;
+      // the answer had begun (a body read whole that broke off): not a failure to reach the upstream
+      if (ex.gotBytes && err && typeof err === "object") (err as { answerBegan?: boolean }).answerBegan = true;
       ex.reject(err);
     } else ex.reply?.fail(err);
   }

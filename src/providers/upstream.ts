@@ -40,11 +40,32 @@ export function fetchFailure(err: any, account: string, signal?: { aborted: bool
       account,
     });
   }
+  if (err?.answerBegan) return readFailure(err, account);
   return new GatewayError(502, `Could not reach account '${account}': ${err?.code ?? err?.message ?? "network error"}`, {
     type: "upstream_error",
     code: "upstream_unreachable",
     account,
   });
+}
+
+/**
+ * A failure while an answer's body was read (the connection broke off, a compressed body that does not decode): a
+ * timeout is a 504, a cancel a 499, anything else a 502 that says so, naming the account.
+ */
+export function readFailure(err: any, account: string): GatewayError {
+  if (err instanceof GatewayError) return err;
+  if (err?.name === "TimeoutError" || err?.name === "AbortError") return fetchFailure(err, account);
+  const what = [err?.code, err?.message].filter((x) => typeof x === "string" && x).join(": ") || "read error";
+  return new GatewayError(502, `Upstream error from account '${account}': its answer could not be read (${what})`, {
+    type: "upstream_error",
+    code: "upstream_read_failed",
+    account,
+  });
+}
+
+/** Whether an error is an I/O failure (a system or zlib error code, a timeout or a cancel), not a bug of the gateway. */
+export function isIoFailure(err: any): boolean {
+  return typeof err?.code === "string" || err?.name === "TimeoutError" || err?.name === "AbortError";
 }
 
 /** A redirect's Location without its query or fragment (which could carry a token), or undefined. */

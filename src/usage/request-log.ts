@@ -26,6 +26,10 @@ export class RequestLog {
     private method = "POST",
   ) {}
 
+  /** the account of the request's target, once known */
+  get accountName(): string | null {
+    return this.target?.account.name ?? null;
+  }
   setTarget(t: Target) {
     this.target = t;
   }
