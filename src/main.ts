@@ -5,7 +5,9 @@ import { ensureAdminKey, openGateway, serve } from "./boot.ts";
 import { applyConfig, formatApply } from "./config/apply.ts";
 import { ConfigError, loadConfigFile } from "./config/load-config.ts";
 import { CliError, cmdAccounts, cmdApply, cmdKeysCreate, cmdKeysList, cmdKeysRevoke, cmdLogs, cmdMigrate, cmdUsage } from "./cli/commands.ts";
+import { abortCallsInFlight } from "./core/dispatch.ts";
 import { startHeapGovernor } from "./core/heap-governor.ts";
+import { GatewayError } from "./http/errors.ts";
 import { VERSION } from "./version.ts";
 
 const DEFAULT_HEAP_LIMIT_MB = 10;
@@ -181,7 +183,16 @@ async function runServe(dataDir: string, o: Record<string, any>): Promise<number
     console.log(`${signal}: no new connections; waiting up to ${grace} ms for requests in flight`);
     const graceful = server.stop(false);
     const timedOut = await Promise.race([graceful.then(() => false), Bun.sleep(grace).then(() => true)]);
-    if (timedOut) await server.stop(true);
+    if (timedOut) {
+      // the calls still running are ended as the server's doing (503), so each is logged as what it was, and its
+      // client, a moment before the connections close, gets that error instead of a dropped connection
+      const cut = abortCallsInFlight(() => new GatewayError(503, `The gateway shut down (${signal}) before the request finished`, { type: "api_error", code: "gateway_shutting_down" }));
+      if (cut > 0) {
+        console.log(`${signal}: grace period over; ended ${cut} upstream call(s) in flight`);
+        await Bun.sleep(100);
+      }
+      await server.stop(true);
+    }
     gw.registry.stop();
     stopGovernor();
     gw.logs.flush();

@@ -77,6 +77,18 @@ function sweep() {
 }
 
 /**
+ * Ends every upstream call in flight (the server's grace period at shutdown ran out): each fails with its own
+ * `reason()`, so that its request is logged with it (and its client, while still connected, gets it). The number
+ * of calls ended.
+ */
+export function abortCallsInFlight(reason: () => unknown): number {
+  const calls = [...inFlight];
+  inFlight.clear();
+  for (const call of calls) call.abort(reason());
+  return calls.length;
+}
+
+/**
  * One inference request under way: the context its adapter call gets (target, signal, upstream client, notes,
  * request id) and its log entry. `touch` is a method of the context (call it as `ctx.touch?.()`).
  */

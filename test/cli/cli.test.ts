@@ -203,4 +203,29 @@ describe("switchboard CLI", () => {
     const usage = cli(["usage", "--by", "subject"], { SWITCHBOARD_DATA_DIR: join(dir, "data2") });
     expect(usage.out).toContain("user:zoe@example.com");
   }, 20000);
+
+  test("serve: when the grace period runs out, the calls still in flight are ended as 503s, answered and logged", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const data = join(dir, "data-grace");
+    const proc = Bun.spawn([process.execPath, MAIN, "serve", "--port", String(port), "--host", "127.0.0.1", "--config", join(dir, "gateway.yaml")], {
+      env: { ...process.env, ...env(), SWITCHBOARD_DATA_DIR: data, SWITCHBOARD_SHUTDOWN_GRACE_MS: "300" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const out = await outputUntil(proc, "listening on");
+    const admin = /Admin API key \(shown once, keep it safe\):\s+(sk-sb-\S+)/.exec(out)![1]!;
+    const client = new OpenAI({ apiKey: admin, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+    // an upstream that answers after 3 s, far past the grace period
+    mock.reply({ status: 200, json: { id: "late", object: "chat.completion", created: 1, model: "gpt-4o-mini", choices: [] }, delayMs: 3000 });
+    const slow = client.chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: [{ role: "user", content: "slow" }] }).catch((e) => e);
+    await Bun.sleep(200);
+    proc.kill("SIGTERM");
+    const e = await slow;
+    expect(e.status).toBe(503);
+    expect(e.error).toMatchObject({ code: "gateway_shutting_down", message: "The gateway shut down (SIGTERM) before the request finished" });
+    expect(await proc.exited).toBe(0);
+    const logs = cli(["logs", "--since", "1h"], { SWITCHBOARD_DATA_DIR: data });
+    expect(logs.out).toContain("503");
+    expect(logs.out).toContain("gateway shut down");
+  }, 20000);
 });
