@@ -111,7 +111,13 @@ function callDefaults(ctx: CallContext): ChunkDefaults {
 }
 
 /** A completion's text names all of id, object, created and model (as names; a value that matches only costs a parse). */
-const HAS_REQUIRED = [/"id"\s*:/, /"object"\s*:/, /"created"\s*:/, /"model"\s*:/];
+const REQUIRED_NAMES = [/"id"\s*:/, /"object"\s*:/, /"created"\s*:/, /"model"\s*:/];
+
+/** (a loop, not `every` with a closure: one object less per request) */
+function hasRequiredNames(text: string): boolean {
+  for (let i = 0; i < REQUIRED_NAMES.length; i++) if (!REQUIRED_NAMES[i]!.test(text)) return false;
+  return true;
+}
 
 /** A quoted name the gateway reads or changes in a chunk (a `"usage":null` excepted: nothing to read there), or a
  *  line break (data that spanned several `data:` lines) */
@@ -134,7 +140,7 @@ function completionResult(ctx: CallContext, text: string): ChatResult {
   // parsed only when it names an error: an answer is sent on as its text
   if (ERROR_KEY.test(text)) parsedAnswer(ctx.target.account.name, text, "choices");
   // a self-hosted server's answer without a field OpenAI's schema requires: given it
-  if (!HAS_REQUIRED.every((r) => r.test(text))) {
+  if (!hasRequiredNames(text)) {
     const body = parsedAnswer(ctx.target.account.name, text, "choices");
     if (body && typeof body === "object" && !Array.isArray(body)) text = JSON.stringify(withChunkFields(body, callDefaults(ctx), "chat.completion"));
   }
