@@ -2,6 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createApp, INFERENCE_PREFIXES } from "./app.ts";
+import { routesWithCors, withCors } from "./http/cors.ts";
 import { hotRoutes } from "./http/hot-routes.ts";
 import { DEFAULT_SETTINGS, type Gateway, type GatewaySettings } from "./core/gateway.ts";
 import { Registry } from "./core/registry.ts";
@@ -65,6 +66,15 @@ export function ensureAdminKey(gw: Gateway, fromEnv?: string): string | undefine
   return key;
 }
 
+/** The hot routes and the fallback to the Elysia app, with CORS around both when it is on (nothing added when off). */
+function handlers(gw: Gateway, app: ReturnType<typeof createApp>) {
+  const routes = hotRoutes(gw, INFERENCE_PREFIXES);
+  const fetch = (request: Request) => app.handle(request);
+  const origins = gw.settings.corsOrigins;
+  if (!origins) return { routes, fetch };
+  return { routes: routesWithCors(routes, origins, fetch), fetch: withCors(fetch, origins) };
+}
+
 /**
  * Bun.serve with the hot inference routes on its native router (http/hot-routes.ts) and the Elysia app for
  * everything else.
@@ -80,8 +90,7 @@ export function serve(gw: Gateway, opts: { port: number; hostname: string }) {
     // enforce the limit, from content-length before reading, or counting what they read of a body without one
     // (http/json-body.ts), and answer in the OpenAI envelope
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    routes: hotRoutes(gw, INFERENCE_PREFIXES),
-    fetch: (request) => app.handle(request),
+    ...handlers(gw, app),
   });
   return { app, server, url: `http://${server.hostname}:${server.port}` };
 }

@@ -7,6 +7,7 @@ import { ConfigError, loadConfigFile } from "./config/load-config.ts";
 import { CliError, cmdAccounts, cmdApply, cmdKeysCreate, cmdKeysList, cmdKeysRevoke, cmdLogs, cmdMigrate, cmdUsage } from "./cli/commands.ts";
 import { abortCallsInFlight } from "./core/dispatch.ts";
 import { startHeapGovernor } from "./core/heap-governor.ts";
+import { parseCorsOrigins } from "./http/cors.ts";
 import { GatewayError } from "./http/errors.ts";
 import { VERSION } from "./version.ts";
 
@@ -36,6 +37,8 @@ Every command takes --help and --data-dir.`,
 ${COMMON}
   --config FILE    gateway.yaml applied at start and on SIGHUP (env SWITCHBOARD_CONFIG)
   --max-body-mb N  largest request body (env SWITCHBOARD_MAX_BODY_MB, default 50)
+  --cors-origins O  let browsers call from these origins: * or a comma-separated list like https://app.example.com
+                   (env SWITCHBOARD_CORS_ORIGINS; default: no CORS)
   --heap-limit-mb N  heap governor: young-generation collections as the heap grows, a full one when it
                    passes N MB (env SWITCHBOARD_HEAP_LIMIT_MB, default 10; 0: leave it to the runtime)
 
@@ -76,6 +79,7 @@ const OPTIONS = {
   config: { type: "string" },
   "max-body-mb": { type: "string" },
   "heap-limit-mb": { type: "string" },
+  "cors-origins": { type: "string" },
   file: { type: "string", short: "f" },
   "dry-run": { type: "boolean" },
   name: { type: "string" },
@@ -158,7 +162,13 @@ async function runServe(dataDir: string, o: Record<string, any>): Promise<number
   const heapLimitMb = Number(o["heap-limit-mb"] ?? env.SWITCHBOARD_HEAP_LIMIT_MB ?? DEFAULT_HEAP_LIMIT_MB);
   if (!(heapLimitMb >= 0)) throw new CliError("--heap-limit-mb must be a number of megabytes (0: no limit)");
 
-  const gw = openGateway({ dataDir, settings: { maxBodyBytes: Math.floor(maxBodyMb * 1024 * 1024) } });
+  let corsOrigins: string[] | null;
+  try {
+    corsOrigins = parseCorsOrigins(o["cors-origins"] ?? env.SWITCHBOARD_CORS_ORIGINS);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  const gw = openGateway({ dataDir, settings: { maxBodyBytes: Math.floor(maxBodyMb * 1024 * 1024), corsOrigins } });
   const apply = async () => {
     if (!configFile) return;
     const r = applyConfig(gw, await loadConfigFile(configFile));

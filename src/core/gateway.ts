@@ -13,6 +13,8 @@ export interface GatewaySettings {
   heartbeatMs: number;
   /** Bun.serve's idle timeout for connections not in an inference call (those wait as long as the upstream timeout) */
   idleTimeoutSec: number;
+  /** origins browsers may call from (`*`: any), or null: no CORS (http/cors.ts) */
+  corsOrigins: string[] | null;
 }
 
 export const DEFAULT_SETTINGS: GatewaySettings = {
@@ -20,6 +22,7 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   requestTimeoutMs: 10 * 60 * 1000,
   heartbeatMs: 15_000,
   idleTimeoutSec: 255,
+  corsOrigins: null,
 };
 
 export interface Gateway {
