@@ -1,7 +1,7 @@
 /** POST /chat/completions — non-stream and stream, any provider, usage logged. */
 import { t } from "elysia";
 import type { Principal } from "../core/access.ts";
-import { failed, JSON_HEADERS, responseHeaders, startInference, type HeaderPairs } from "../core/dispatch.ts";
+import { cancelWithClient, failed, JSON_HEADERS, responseHeaders, startInference, type HeaderPairs } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { encodeChatStream, NON_OPENAI_NAMES, readUntilContent, stripNonOpenAI } from "../http/sse.ts";
 import { adapterFor } from "../providers/registry.ts";
@@ -34,6 +34,7 @@ export async function chatCompletions(gw: Gateway, p: Principal, body: Record<st
     // read before the adapter runs: it may change the body it is given (the upstream model id, stream options)
     const includeUsage = body.stream_options?.include_usage === true;
     const strict = request.headers.get("x-tfy-strict-openai") === "true";
+    if (body.stream === true) cancelWithClient(request, call);
     const result = await adapterFor(target.account.provider, target.account.name).chat(call, body);
     if (!result.stream) {
       let text: string;

@@ -113,6 +113,19 @@ export class InferenceCall implements CallContext {
   }
 }
 
+/**
+ * A streamed call is cancelled when its client goes away before the stream begins (while the upstream has not
+ * answered yet); once it has begun, the response stream's cancel does it. Not done for non-streaming calls (see
+ * UpstreamDeadline: ~10 µs a request, and the provider bills a started generation either way); a stream is long
+ * enough for it not to count.
+ */
+export function cancelWithClient(request: Request, call: InferenceCall): void {
+  const signal = request.signal;
+  const cancel = () => call.signal.abort(new DOMException("the client closed the connection", "AbortError"));
+  if (signal.aborted) cancel();
+  else signal.addEventListener("abort", cancel, { once: true });
+}
+
 export type HeaderPairs = [string, string][];
 
 /** x-tfy-resolved-model per target (targets are cached by resolveTarget, so this pair is made once per model) */

@@ -110,7 +110,7 @@ export function upstreamError(
     parsed = undefined;
   }
   const info = (parsed !== undefined && extract(parsed)) || {};
-  const message = info.message ?? (text.trim().slice(0, 500) || `HTTP ${status}`);
+  const message = info.message ?? (plainMessage(text) || `HTTP ${status}`);
   let forward: Record<string, string> | undefined;
   if (headers) {
     for (const name of RETRY_HEADERS) {
@@ -125,6 +125,21 @@ export function upstreamError(
     account,
     headers: forward,
   });
+}
+
+/**
+ * An error body that is not JSON, as a message: an HTML page (a proxy's or a load balancer's error page) by its
+ * title, or its text without tags; anything else, its first 500 characters.
+ */
+function plainMessage(text: string): string {
+  const t = text.trim();
+  if (!/^<(?:!doctype|html|head|body)\b/i.test(t)) return t.slice(0, 500);
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(t)?.[1];
+  const words = (title ?? t.replace(/<(script|style)[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, " "))
+    .replace(/&nbsp;/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  return words ? `an HTML page: ${words.slice(0, 200)}` : "an HTML page";
 }
 
 /** OpenAI's envelope: {"error":{"message","type","param","code"}}; some compatible servers send {"message"} or {"detail"}. */

@@ -350,3 +350,43 @@ test("a server that leaves out id, object, created and model: the client gets th
     expect(usage).toMatchObject({ prompt_tokens: 4, completion_tokens: 2 });
   }
 });
+
+test("a stream whose client leaves before the upstream answers: the upstream call is cancelled and logged as 499", async () => {
+  const slow = fakeUpstream(async (req) => {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 3000);
+      req.signal.addEventListener("abort", () => {
+        clearTimeout(t);
+        cancelledAt = performance.now();
+        resolve();
+      });
+    });
+    return new Response(roleChunk, { headers: { "content-type": "text/event-stream" } });
+  });
+  let cancelledAt = 0;
+  const s = await startGateway(`accounts:
+  - name: slow
+    provider: openai-compatible
+    base_url: http://127.0.0.1:${slow.port}/v1
+    auth: { api_key: sk-slow-key-000 }
+    models: [{ name: m, types: [chat] }]
+    access: { users: [team:everyone] }
+`);
+  try {
+    const k = s.key("user:bob@example.com", { teams: ["everyone"] });
+    const ctl = new AbortController();
+    const started = performance.now();
+    const req = s.client(k).chat.completions.create({ model: "slow/m", stream: true, messages: [{ role: "user", content: "hi" }] }, { signal: ctl.signal });
+    setTimeout(() => ctl.abort(), 200);
+    await req.catch(() => {});
+    await Bun.sleep(300);
+    expect(cancelledAt).toBeGreaterThan(0);
+    expect(cancelledAt - started).toBeLessThan(1500);
+    const row = s.logs()[0];
+    expect(row.status).toBe(499);
+    expect(row.latency_ms).toBeLessThan(1500);
+  } finally {
+    await s.close();
+    slow.stop(true);
+  }
+});

@@ -86,7 +86,7 @@ describe("Anthropic errors", () => {
     expect(err.type).toBe("rate_limit_error");
     const html = anthropicHttpError("acc", 502, "<html>Bad gateway</html>");
     expect(html.status).toBe(502);
-    expect(html.message).toContain("<html>Bad gateway</html>");
+    expect(html.message).toContain("an HTML page: Bad gateway");
     const bare529 = anthropicHttpError("acc", 529, "");
     expect(bare529.type).toBe("overloaded_error");
   });
