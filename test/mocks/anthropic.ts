@@ -4,9 +4,10 @@
  * It enforces the rules of the real API that a translation can break, answering Anthropic-shaped
  * errors (`{"type":"error","error":{"type","message"}}`) when they are violated: `x-api-key` present
  * (401 for a configured bad key), `anthropic-version` present, `model` and `max_tokens` required,
- * no `system` role, user first and strict user/assistant alternation, non-empty content, block types
- * allowed per role, `tool_result` blocks first in the user turn right after the assistant turn with the
- * matching `tool_use` ids, thinking budget ≥ 1024 and < max_tokens, the sampling parameters and forced
+ * no `system` role, user first and strict user/assistant alternation, non-empty content, no message (or
+ * `system`) whose text is only whitespace, block types allowed per role, tool ids matching
+ * `^[a-zA-Z0-9_-]+$`, `tool_result` blocks first in the user turn right after the assistant turn with the
+ * matching `tool_use` ids, stop sequences non-empty and not only whitespace, thinking budget ≥ 1024 and < max_tokens, the sampling parameters and forced
  * tool use thinking forbids, thinking blocks first in the assistant turn of an active tool loop,
  * temperature 0–1, tool_choice naming a known tool, the Files API beta for file sources.
  *
@@ -302,18 +303,38 @@ export function checkAnthropicRequest(headers: Record<string, string>, body: any
   if (body.stop_sequences != null && (!Array.isArray(body.stop_sequences) || body.stop_sequences.some((s: any) => typeof s !== "string"))) {
     return invalid("stop_sequences: Input should be a valid list of strings");
   }
+  if (body.stop_sequences?.some((s: string) => s === "")) return invalid("stop_sequences: each stop sequence must be non-empty");
+  if (body.stop_sequences?.some((s: string) => isBlank(s))) return invalid("stop_sequences: each stop sequence must contain non-whitespace");
   return checkSystem(body.system) ?? checkTools(body) ?? checkMessages(body, headers) ?? checkThinking(body);
 }
 
+/** Only whitespace (Anthropic's "non-whitespace text" rules). */
+const isBlank = (text: string) => !/\S/.test(text);
+
+const NON_WHITESPACE = "text content blocks must contain non-whitespace text";
+
 function checkSystem(system: any): RuleViolation | null {
-  if (system == null || typeof system === "string") return null;
+  if (system == null || system === "") return null;
+  if (typeof system === "string") return isBlank(system) ? invalid(`system: ${NON_WHITESPACE}`) : null;
   if (!Array.isArray(system)) return invalid("system: Input should be a valid string or list of text blocks");
   for (const [i, b] of system.entries()) {
     if (b?.type !== "text" || typeof b.text !== "string") return invalid(`system.${i}: Input should be a text block`);
     if (b.text === "") return invalid(`system.${i}.text: text content blocks must be non-empty`);
   }
+  if (system.length > 0 && system.every((b: any) => isBlank(b.text))) return invalid(`system: ${NON_WHITESPACE}`);
   return null;
 }
+
+/**
+ * As Anthropic answers (checked against the real API by others: LibreChat-AI/agents#124,
+ * experientiallabs/experiential#804): a message whose blocks are all text, and all only whitespace, is
+ * rejected; whitespace text next to other text or a tool_use is accepted, and so is whitespace in a tool_result.
+ */
+function whitespaceOnly(blocks: any[]): boolean {
+  return blocks.length > 0 && blocks.every((b: any) => b?.type === "text" && typeof b.text === "string" && b.text !== "" && isBlank(b.text));
+}
+
+const TOOL_ID = /^[a-zA-Z0-9_-]+$/;
 
 function checkTools(body: any): RuleViolation | null {
   const tools = body.tools ?? [];
@@ -359,10 +380,14 @@ function checkMessages(body: any, headers: Record<string, string>): RuleViolatio
       const v = checkBlock(b, `messages.${i}.content.${j}`, m.role, headers);
       if (v) return v;
     }
+    if (whitespaceOnly(blocks) && !isFinalAssistant) return invalid(`messages: ${NON_WHITESPACE}`);
     if (isFinalAssistant) {
       const last = blocks[blocks.length - 1];
       if (last?.type === "text" && /\s$/.test(last.text)) return invalid("messages: final assistant content cannot end with trailing whitespace");
     }
+  }
+  // the pairing of tool calls and results is checked once every block has passed the schema checks above
+  for (let i = 0; i < messages.length; i++) {
     const v = checkToolPairing(messages, i);
     if (v) return v;
   }
@@ -394,10 +419,12 @@ function checkBlock(b: any, path: string, role: string, headers: Record<string, 
       return typeof b.data === "string" && b.data !== "" ? null : invalid(`${path}.data: Field required`);
     case "tool_use":
       if (typeof b.id !== "string" || typeof b.name !== "string") return invalid(`${path}: tool_use blocks need id and name`);
+      if (!TOOL_ID.test(b.id)) return invalid(`${path}.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'`);
       if (!b.input || typeof b.input !== "object" || Array.isArray(b.input)) return invalid(`${path}.input: Input should be a valid dictionary`);
       return null;
     case "tool_result":
       if (typeof b.tool_use_id !== "string") return invalid(`${path}.tool_use_id: Field required`);
+      if (!TOOL_ID.test(b.tool_use_id)) return invalid(`${path}.tool_result.tool_use_id: String should match pattern '^[a-zA-Z0-9_-]+$'`);
       if (Array.isArray(b.content)) {
         for (const [k, inner] of b.content.entries()) {
           if (!["text", "image", "document", "search_result"].includes(inner?.type)) return invalid(`${path}.content.${k}.type: not allowed in tool_result`);

@@ -8,7 +8,7 @@
 import { GatewayError } from "../../http/errors.ts";
 import type { AccountRecord, CallContext, ChatResult, ProviderAdapter } from "../types.ts";
 import { joinUrl, upstreamFetch } from "../upstream.ts";
-import { anthropicHttpError } from "./anthropic-error.ts";
+import { anthropicErrorInAnswer, anthropicHttpError, isAnthropicErrorBody } from "./anthropic-error.ts";
 import { anthropicItemSource } from "./anthropic-stream.ts";
 import type { AnthropicMessage } from "./anthropic-types.ts";
 import { fromAnthropicResponse } from "./from-anthropic-response.ts";
@@ -38,14 +38,19 @@ export const anthropicAdapter: ProviderAdapter = {
 
     if (request.stream) {
       if (!res.body) throw malformed(account.name, "a stream without a body");
+      // a JSON answer to a stream request: an error envelope sent with a 200 (else not a stream at all)
+      if (res.headers.get("content-type")?.toLowerCase().includes("application/json")) {
+        const text = await res.text();
+        const body = parseJson(text);
+        if (isAnthropicErrorBody(body)) throw anthropicErrorInAnswer(account.name, text, body, res.headers);
+        throw malformed(account.name, "JSON where a stream was asked for");
+      }
       return { stream: true, items: anthropicItemSource(res.body, { account: account.name, jsonTool: request.jsonTool }) };
     }
-    let message: AnthropicMessage;
-    try {
-      message = (await res.json()) as AnthropicMessage;
-    } catch {
-      throw malformed(account.name, "a body that is not JSON");
-    }
+    const text = res.bufferedText?.() ?? (await res.text());
+    const message = parseJson(text) as AnthropicMessage | undefined;
+    if (message === undefined) throw malformed(account.name, "a body that is not JSON");
+    if (isAnthropicErrorBody(message)) throw anthropicErrorInAnswer(account.name, text, message, res.headers);
     if (!message || typeof message !== "object" || !Array.isArray(message.content)) {
       throw malformed(account.name, "a body that is not a message");
     }
@@ -70,6 +75,15 @@ export function anthropicHeaders(account: AccountRecord, betas: string[]): Heade
   ]);
   if (all.size > 0) headers.set("anthropic-beta", [...all].join(","));
   return headers;
+}
+
+/** The parsed text, or undefined when it is not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function malformed(account: string, what: string) {

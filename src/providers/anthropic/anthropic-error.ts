@@ -2,7 +2,9 @@
  * Anthropic's error envelope → the gateway's (OpenAI-shaped) error.
  *
  * Anthropic answers errors as `{"type":"error","error":{"type":"…","message":"…"},"request_id":"…"}`,
- * over HTTP with a status, or inside a stream as an `error` SSE event (status 200 already sent).
+ * over HTTP with a status, or inside a stream as an `error` SSE event (status 200 already sent). A proxy
+ * in front of Anthropic may also send that envelope with a 200: it is mapped like an HTTP error, with the
+ * status Anthropic uses for its type.
  * The HTTP status is kept, 529 included (Anthropic's "overloaded", which routing treats as retryable);
  * Anthropic's error types already match OpenAI's naming and are kept. `retry-after` is forwarded so
  * a client backs off as Anthropic asked.
@@ -49,6 +51,23 @@ export const ANTHROPIC_ERROR_STATUS: Readonly<Record<string, number>> = {
   timeout_error: 504,
   overloaded_error: 529,
 };
+
+/** Whether a 2xx answer's parsed body is an error rather than a message (Anthropic's envelope, or a bare `error`). */
+export function isAnthropicErrorBody(body: any): boolean {
+  if (!body || typeof body !== "object" || Array.isArray(body.content)) return false;
+  return body.type === "error" || (body.error != null && body.type == null);
+}
+
+/**
+ * A 2xx answer whose body is an error (see isAnthropicErrorBody) → GatewayError as for an HTTP error: the
+ * upstream's message kept, the account named, the status Anthropic gives the type over HTTP (502 when the
+ * type is unknown or missing: the answer's own 200 says nothing).
+ */
+export function anthropicErrorInAnswer(account: string, text: string, body: any, headers?: Headers): GatewayError {
+  const type = anthropicErrorFields(body)?.type;
+  const status = (type !== undefined ? ANTHROPIC_ERROR_STATUS[type] : undefined) ?? 502;
+  return anthropicHttpError(account, status, text, headers);
+}
 
 /** An `error` event inside a stream → GatewayError (unknown types count as 500 api_error). */
 export function anthropicStreamError(account: string, event: any): GatewayError {

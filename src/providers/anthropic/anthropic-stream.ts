@@ -13,8 +13,12 @@
  *   `type` and name in its first delta; `input_json_delta` fragments → `function.arguments` fragments.
  *   A call without any argument fragment gets `"{}"` (as OpenAI sends), never an empty string.
  * - The structured-output tool's fragments → `delta.content` (the JSON text), finish_reason `stop`.
- *   (When that tool is not forced — with thinking — text the model writes before it streams as content
- *   too, since it is sent before the tool is known; the non-streaming translator leaves such text out.)
+ *   When that tool is not forced (with thinking, or next to client tools) the model may write text first
+ *   ("I'll call a tool."); the non-streaming translator leaves such text out so the content parses as
+ *   JSON, and the stream gives the same content: in JSON mode text is held back, not sent, until it is
+ *   known which it is — dropped when the JSON tool's block starts (with any text after it), sent whole
+ *   before the finish chunk when the message ends without one (an answer that never calls the tool
+ *   still arrives, as in the non-streaming answer). Only that text is held; everything else streams.
  * - `message_stop` → a chunk with `finish_reason` then a usage chunk (`choices: []`), always: the core
  *   hides it unless the client asked for `include_usage`. Usage combines `message_start` (input and cache
  *   counts) with `message_delta` (cumulative output count).
@@ -103,6 +107,8 @@ class Translation {
   private stopReason: AnthropicStopReason | null = null;
   private refusal: string | undefined;
   private usedJson = false;
+  /** in JSON mode, text not sent yet: it is content only if the JSON tool is never called */
+  private heldText: string[] | undefined;
 
   constructor(private readonly opts: AnthropicStreamOptions) {
     this.created = opts.created ?? Math.floor(Date.now() / 1000);
@@ -160,7 +166,7 @@ class Translation {
     switch (block.type) {
       case "text":
         this.blocks[index] = { kind: "text" };
-        if (block.text) this.emit(c, { content: block.text });
+        if (block.text) this.text(c, block.text);
         return;
       case "thinking":
         this.blocks[index] = { kind: "thinking", parts: block.thinking ? [block.thinking] : [] };
@@ -173,6 +179,7 @@ class Translation {
       case "tool_use":
         if (this.opts.jsonTool !== undefined && block.name === this.opts.jsonTool) {
           this.usedJson = true;
+          this.heldText = undefined;
           this.blocks[index] = { kind: "json", sent: false, input: block.input };
           return;
         }
@@ -193,7 +200,7 @@ class Translation {
     if (!block) return;
     switch (delta.type) {
       case "text_delta":
-        if (block.kind === "text" && delta.text) this.emit(c, { content: delta.text });
+        if (block.kind === "text" && delta.text) this.text(c, delta.text);
         return;
       case "thinking_delta":
         if (block.kind === "thinking" && delta.thinking) {
@@ -233,8 +240,15 @@ class Translation {
     else this.emit(c, { content: args });
   }
 
+  /** Text: sent, or in JSON mode held back until the message shows whether the JSON tool answers (then dropped). */
+  private text(c: Controller, text: string) {
+    if (this.opts.jsonTool === undefined) this.emit(c, { content: text });
+    else if (!this.usedJson) (this.heldText ??= []).push(text);
+  }
+
   private finish(c: Controller) {
     this.done = true;
+    if (this.heldText !== undefined) this.emit(c, { content: this.heldText.join("") });
     if (this.refusal !== undefined && this.stopReason === "refusal") this.emit(c, { refusal: this.refusal });
     if (!this.started) this.emit(c, { content: "" });
     const onlyJsonTool = this.usedJson && this.nextToolIndex === 0;

@@ -10,7 +10,11 @@
  *   must be an Anthropic file id).
  * - `cache_control` on a part is passed through unchanged.
  *
- * Empty text parts are left out: Anthropic rejects empty text blocks.
+ * Empty text parts are left out: Anthropic rejects empty text blocks. So are text parts that are only
+ * whitespace, except in tool results: Anthropic rejects a message whose text is only whitespace ("text content
+ * blocks must contain non-whitespace text"), and such text, kept from an earlier answer ("\n\n" before a tool
+ * call) or typed by a user, would make every later turn of the conversation fail. A tool's output is kept as it
+ * is (Anthropic accepts whitespace there, and it is the tool's answer).
  *
  * @see https://docs.anthropic.com/en/docs/build-with-claude/vision
  * @see https://docs.anthropic.com/en/docs/build-with-claude/pdf-support
@@ -40,7 +44,7 @@ export function toAnthropicContent(
   acc: TranslationAcc,
 ): AnthropicContentBlock[] {
   if (content == null) return [];
-  if (typeof content === "string") return content === "" ? [] : [{ type: "text", text: content }];
+  if (typeof content === "string") return isLeftOut(content, role) ? [] : [{ type: "text", text: content }];
   if (!Array.isArray(content)) throw badRequest(`${path} must be a string or an array of content parts`, path);
   const blocks: AnthropicContentBlock[] = [];
   content.forEach((part, j) => {
@@ -57,11 +61,11 @@ function toBlock(part: any, path: string, role: ContentRole, acc: TranslationAcc
   switch (part.type) {
     case "text":
       if (typeof part.text !== "string") throw badRequest(`${path}.text must be a string`, `${path}.text`);
-      return part.text === "" ? undefined : { type: "text", text: part.text };
+      return isLeftOut(part.text, role) ? undefined : { type: "text", text: part.text };
     case "refusal":
       if (role !== "assistant") break;
       if (typeof part.refusal !== "string") throw badRequest(`${path}.refusal must be a string`, `${path}.refusal`);
-      return part.refusal === "" ? undefined : { type: "text", text: part.refusal };
+      return isLeftOut(part.refusal, role) ? undefined : { type: "text", text: part.refusal };
     case "image_url":
       if (role !== "user" && role !== "tool") break;
       return imageUrlBlock(part, path);
@@ -75,6 +79,16 @@ function toBlock(part: any, path: string, role: ContentRole, acc: TranslationAcc
     `${path}: content part type '${String(part.type)}' is not supported in a ${role} message`,
     `${path}.type`,
   );
+}
+
+/** Text Anthropic would reject: empty, or (outside tool results) only whitespace. */
+function isLeftOut(text: string, role: ContentRole): boolean {
+  return text === "" || (role !== "tool" && isBlank(text));
+}
+
+/** Only whitespace (any Unicode space, tab or line break). */
+export function isBlank(text: string): boolean {
+  return !/\S/.test(text);
 }
 
 function imageUrlBlock(part: any, path: string): AnthropicContentBlock {

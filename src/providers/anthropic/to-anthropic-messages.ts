@@ -12,6 +12,13 @@
  *   (a greeting in a chat UI) gets a "." user turn in front, noted in the log. A conversation made
  *   only of system messages sends them as the user turn (OpenAI accepts that, Anthropic would not).
  * - Assistant `tool_calls` → `tool_use` blocks (arguments parsed; invalid JSON → 400 naming the message).
+ * - Tool-call ids are mapped to the characters Anthropic accepts, the same way for calls and results
+ *   (see tool-use-ids.ts), noted in the log when one changed.
+ * - Text that is empty or only whitespace is left out (Anthropic rejects a message whose text is only
+ *   whitespace; see to-anthropic-content.ts); a message left with nothing is dropped, and its neighbours
+ *   of the same role merged as above. When the conversation's last message is a user message with no
+ *   content left, dropping it would make the assistant turn before it a prefill (or leave nothing to
+ *   answer): that is a 400 naming `messages[i].content` instead.
  * - Thinking blocks a client sends back (`thinking_blocks`, or `reasoning_content` with
  *   `reasoning_signature`/`signature`) come first in the assistant turn, as Anthropic requires for
  *   tool use with thinking (when the tool turn being answered has none, to-anthropic-request.ts leaves
@@ -27,6 +34,7 @@
 import { badRequest } from "../../http/errors.ts";
 import type { AnthropicContentBlock, AnthropicMessageParam, AnthropicRequestBody } from "./anthropic-types.ts";
 import { toAnthropicContent, type TranslationAcc } from "./to-anthropic-content.ts";
+import { TOOL_IDS_REWRITTEN_NOTE, ToolUseIds } from "./tool-use-ids.ts";
 
 export const LEADING_USER_PLACEHOLDER = ".";
 
@@ -39,6 +47,9 @@ export function toAnthropicMessages(
 ): { system?: AnthropicRequestBody["system"]; messages: AnthropicMessageParam[] } {
   const system: SystemBlock[] = [];
   const turns: Turn[] = [];
+  const ids = new ToolUseIds(); // its maps are made when the first tool call or result comes
+  /** index of the last non-system message when it is a user message with no content left, else -1 */
+  let blankLastUser = -1;
   const push = (role: Turn["role"], blocks: AnthropicContentBlock[]) => {
     if (blocks.length === 0) return;
     const last = turns[turns.length - 1];
@@ -57,14 +68,19 @@ export function toAnthropicMessages(
         system.push(...withMessageCacheControl(blocks, m.cache_control));
         return;
       }
-      case "user":
-        push("user", withMessageCacheControl(toAnthropicContent(m.content, `${path}.content`, "user", acc), m.cache_control));
+      case "user": {
+        const blocks = toAnthropicContent(m.content, `${path}.content`, "user", acc);
+        blankLastUser = blocks.length === 0 ? i : -1;
+        push("user", withMessageCacheControl(blocks, m.cache_control));
         return;
+      }
       case "assistant":
-        push("assistant", assistantBlocks(m, path, acc));
+        blankLastUser = -1;
+        push("assistant", assistantBlocks(m, path, acc, ids));
         return;
       case "tool":
-        push("user", [toolResultBlock(m, path, acc)]);
+        blankLastUser = -1;
+        push("user", [toolResultBlock(m, path, acc, ids)]);
         return;
       case "function":
         throw badRequest(`${path}: role 'function' is deprecated and not supported; use tools`, `${path}.role`);
@@ -73,6 +89,12 @@ export function toAnthropicMessages(
     }
   });
 
+  if (ids.changed) acc.notes.push(TOOL_IDS_REWRITTEN_NOTE);
+  // (with nothing at all to send, the error below says so)
+  if (blankLastUser >= 0 && (turns.length > 0 || system.length > 0) && turns[turns.length - 1]?.role !== "user") {
+    const param = `messages[${blankLastUser}].content`;
+    throw badRequest(`${param} is empty or only whitespace: the last message must have content (Anthropic rejects text that is only whitespace)`, param);
+  }
   if (turns.length === 0) {
     if (system.length === 0) throw badRequest("messages must contain at least one non-empty message", "messages");
     acc.notes.push("the conversation had only system messages: sent them as the user turn (Anthropic needs one)");
@@ -90,7 +112,7 @@ export function toAnthropicMessages(
   };
 }
 
-function assistantBlocks(m: Record<string, any>, path: string, acc: TranslationAcc): AnthropicContentBlock[] {
+function assistantBlocks(m: Record<string, any>, path: string, acc: TranslationAcc, ids: ToolUseIds): AnthropicContentBlock[] {
   if (m.function_call != null) {
     throw badRequest(`${path}.function_call is deprecated and not supported; use tool_calls`, `${path}.function_call`);
   }
@@ -99,7 +121,7 @@ function assistantBlocks(m: Record<string, any>, path: string, acc: TranslationA
   const toolUses: AnthropicContentBlock[] = [];
   if (m.tool_calls != null) {
     if (!Array.isArray(m.tool_calls)) throw badRequest(`${path}.tool_calls must be an array`, `${path}.tool_calls`);
-    m.tool_calls.forEach((call: any, j: number) => toolUses.push(toolUseBlock(call, `${path}.tool_calls[${j}]`)));
+    m.tool_calls.forEach((call: any, j: number) => toolUses.push(toolUseBlock(call, `${path}.tool_calls[${j}]`, ids)));
   }
   return [...thinking, ...content, ...toolUses];
 }
@@ -125,7 +147,7 @@ function thinkingBlocks(m: Record<string, any>, path: string): AnthropicContentB
   return [];
 }
 
-function toolUseBlock(call: any, path: string): AnthropicContentBlock {
+function toolUseBlock(call: any, path: string, ids: ToolUseIds): AnthropicContentBlock {
   if (!call || typeof call !== "object") throw badRequest(`${path} must be an object`, path);
   if (call.type != null && call.type !== "function") {
     throw badRequest(`${path}.type '${String(call.type)}' is not supported`, `${path}.type`);
@@ -135,7 +157,7 @@ function toolUseBlock(call: any, path: string): AnthropicContentBlock {
   if (typeof fn?.name !== "string" || fn.name === "") {
     throw badRequest(`${path}.function.name must be a non-empty string`, `${path}.function.name`);
   }
-  return { type: "tool_use", id: call.id, name: fn.name, input: parseArguments(fn.arguments, `${path}.function.arguments`) };
+  return { type: "tool_use", id: ids.map(call.id), name: fn.name, input: parseArguments(fn.arguments, `${path}.function.arguments`) };
 }
 
 /** Tool-call arguments are a JSON string in OpenAI's format; Anthropic wants the object. */
@@ -155,12 +177,12 @@ function parseArguments(args: unknown, param: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function toolResultBlock(m: Record<string, any>, path: string, acc: TranslationAcc): AnthropicContentBlock {
+function toolResultBlock(m: Record<string, any>, path: string, acc: TranslationAcc, ids: ToolUseIds): AnthropicContentBlock {
   if (typeof m.tool_call_id !== "string" || m.tool_call_id === "") {
     throw badRequest(`${path}.tool_call_id must be a non-empty string`, `${path}.tool_call_id`);
   }
   const blocks = toAnthropicContent(m.content, `${path}.content`, "tool", acc);
-  const block: AnthropicContentBlock = { type: "tool_result", tool_use_id: m.tool_call_id };
+  const block: AnthropicContentBlock = { type: "tool_result", tool_use_id: ids.map(m.tool_call_id) };
   const content = compact(blocks);
   if (content !== "" && !(Array.isArray(content) && content.length === 0)) block.content = content;
   if (m.is_error === true) block.is_error = true;

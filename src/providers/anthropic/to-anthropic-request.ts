@@ -7,7 +7,8 @@
  * - `messages` → `system` + `messages` (see to-anthropic-messages.ts); tools, `tool_choice`,
  *   `parallel_tool_calls`, `response_format` → tools (see to-anthropic-tools.ts).
  * - `max_completion_tokens` / `max_tokens` → `max_tokens`; absent → the model's maximum output.
- * - `stop` → `stop_sequences`; `temperature` (0–1; above 1 → 400), `top_p`, `top_k` → same names;
+ * - `stop` → `stop_sequences` (empty ones left out, whitespace-only ones — `"\n"` — dropped with a note:
+ *   Anthropic rejects both); `temperature` (0–1; above 1 → 400), `top_p`, `top_k` → same names;
  *   `user` / `safety_identifier` → `metadata.user_id`.
  * - `reasoning_effort` → `thinking` (see reasoning-effort.ts); a `thinking` object in the body is
  *   passed through as is and wins over `reasoning_effort`. Thinking is left off for one request
@@ -48,7 +49,7 @@
  */
 import { badRequest } from "../../http/errors.ts";
 import type { AnthropicMessageParam, AnthropicRequestBody } from "./anthropic-types.ts";
-import type { TranslationAcc } from "./to-anthropic-content.ts";
+import { isBlank, type TranslationAcc } from "./to-anthropic-content.ts";
 import { toAnthropicMessages } from "./to-anthropic-messages.ts";
 import { toAnthropicTools } from "./to-anthropic-tools.ts";
 import { thinkingForEffort } from "./reasoning-effort.ts";
@@ -112,7 +113,7 @@ export function toAnthropicRequest(openai: Record<string, any>, opts: ToAnthropi
   if (tools.tools) body.tools = tools.tools;
   if (tools.toolChoice) body.tool_choice = tools.toolChoice;
 
-  const stop = stopSequences(openai.stop);
+  const stop = stopSequences(openai.stop, acc);
   if (stop) body.stop_sequences = stop;
   if (openai.temperature != null) body.temperature = temperature(openai.temperature);
   if (openai.top_p != null) body.top_p = unitInterval(openai.top_p, "top_p");
@@ -251,12 +252,25 @@ function positiveInteger(v: unknown, param: string): number {
   return v;
 }
 
-function stopSequences(stop: unknown): string[] | undefined {
+/**
+ * Anthropic rejects an empty stop sequence ("each stop sequence must be non-empty") and one that is only
+ * whitespace ("each stop sequence must contain non-whitespace"): empty ones are left out (they stop nothing
+ * at OpenAI either), whitespace-only ones dropped with a note (at OpenAI they would have stopped the answer).
+ */
+function stopSequences(stop: unknown, acc: TranslationAcc): string[] | undefined {
   if (stop == null) return undefined;
   const list = typeof stop === "string" ? [stop] : stop;
   if (!Array.isArray(list) || list.some((s) => typeof s !== "string")) {
     throw badRequest("stop must be a string or an array of strings", "stop");
   }
-  const nonEmpty = list.filter((s) => s !== "");
-  return nonEmpty.length > 0 ? nonEmpty : undefined;
+  const kept = list.filter((s: string) => !isBlank(s)); // "" is blank too
+  if (kept.length < list.length) {
+    const blank = list.filter((s: string) => s !== "" && isBlank(s));
+    if (blank.length > 0) {
+      acc.notes.push(
+        `dropped whitespace-only stop sequence${blank.length > 1 ? "s" : ""} ${blank.map((s: string) => JSON.stringify(s)).join(", ")}: Anthropic accepts only stop sequences with non-whitespace text`,
+      );
+    }
+  }
+  return kept.length > 0 ? kept : undefined;
 }

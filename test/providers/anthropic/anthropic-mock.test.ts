@@ -77,11 +77,52 @@ describe("Anthropic mock rules", () => {
     ["image media type", { ...ok, messages: [{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/bmp", data: "x" } }] }] }, "media_type"],
     ["file source needs the Files API beta", { ...ok, messages: [{ role: "user", content: [{ type: "document", source: { type: "file", file_id: "f" } }] }] }, "files-api-2025-04-14"],
     ["trailing whitespace in a final assistant message", { ...ok, messages: [{ role: "user", content: "Q" }, { role: "assistant", content: "A " }] }, "trailing whitespace"],
+    ["a user message that is only whitespace", { ...ok, messages: [{ role: "user", content: "  " }] }, "messages: text content blocks must contain non-whitespace text"],
+    [
+      "an assistant turn that is only whitespace",
+      { ...ok, messages: [{ role: "user", content: "Q" }, { role: "assistant", content: [{ type: "text", text: "\n\n" }] }, { role: "user", content: "Q2" }] },
+      "messages: text content blocks must contain non-whitespace text",
+    ],
+    ["a system prompt that is only whitespace", { ...ok, system: " \n" }, "system: text content blocks must contain non-whitespace text"],
+    ["system blocks that are only whitespace", { ...ok, system: [{ type: "text", text: " " }] }, "system: text content blocks must contain non-whitespace text"],
+    ["an empty stop sequence", { ...ok, stop_sequences: ["END", ""] }, "stop_sequences: each stop sequence must be non-empty"],
+    ["a whitespace-only stop sequence", { ...ok, stop_sequences: ["\n"] }, "stop_sequences: each stop sequence must contain non-whitespace"],
+    [
+      "a tool_use id with characters outside [a-zA-Z0-9_-]",
+      { ...ok, messages: [{ role: "user", content: "Q" }, { role: "assistant", content: [{ type: "tool_use", id: "call.abc:1", name: "f", input: {} }] }] },
+      "messages.1.content.0.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'",
+    ],
+    [
+      "a tool_result tool_use_id with characters outside [a-zA-Z0-9_-]",
+      {
+        ...ok,
+        messages: [
+          { role: "user", content: "Q" },
+          { role: "assistant", content: [{ type: "tool_use", id: "call_abc_1", name: "f", input: {} }] },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: "call.abc:1", content: "r" }] },
+        ],
+      },
+      "messages.2.content.0.tool_result.tool_use_id: String should match pattern '^[a-zA-Z0-9_-]+$'",
+    ],
   ])("%s", async (_name, body, message) => {
     const v = await violation(body);
     expect(v.status).toBe(400);
     expect(v.type).toBe("invalid_request_error");
     expect(v.message).toContain(message);
+  });
+
+  test("whitespace Anthropic accepts: next to other text, before a tool_use, inside a tool_result", async () => {
+    const res = await post({
+      ...ok,
+      system: [{ type: "text", text: "Be brief." }, { type: "text", text: " " }],
+      messages: [
+        { role: "user", content: [{ type: "text", text: " " }, { type: "text", text: "Q" }] },
+        { role: "assistant", content: [{ type: "text", text: "\n\n" }, { type: "tool_use", id: "toolu_1", name: "f", input: {} }] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "\n" }] },
+      ],
+      stop_sequences: ["\n\nHuman:"],
+    });
+    expect(res.status).toBe(200);
   });
 
   test("a valid tool round trip with thinking passes", async () => {

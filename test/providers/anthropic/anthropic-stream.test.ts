@@ -1,6 +1,8 @@
 /** The stream translator on event sequences built from Anthropic's streaming documentation. */
 import { describe, expect, test } from "bun:test";
 import { anthropicStreamItems, anthropicStreamTranslator } from "../../../src/providers/anthropic/anthropic-stream.ts";
+import { fromAnthropicResponse } from "../../../src/providers/anthropic/from-anthropic-response.ts";
+import type { AnthropicMessage } from "../../../src/providers/anthropic/anthropic-types.ts";
 import type { StreamItem } from "../../../src/providers/types.ts";
 import { anthropicMessage, messageToStreamEvents, sseBody, type AnthropicEvent } from "../../mocks/anthropic.ts";
 import { assemble, collect, streamOf } from "./helpers.ts";
@@ -212,6 +214,91 @@ describe("stream translation", () => {
     const rest: StreamItem[] = [];
     for (let r = await reader.read(); !r.done; r = await reader.read()) rest.push(r.value);
     expect(rest).toHaveLength(2);
+  });
+});
+
+describe("JSON mode (response_format): the stream's content is the non-streaming answer's", () => {
+  const thinking = (index: number, text: string): AnthropicEvent[] => [
+    { type: "content_block_start", index, content_block: { type: "thinking", thinking: "" } },
+    { type: "content_block_delta", index, delta: { type: "thinking_delta", thinking: text } },
+    { type: "content_block_delta", index, delta: { type: "signature_delta", signature: "sig" } },
+    { type: "content_block_stop", index },
+  ];
+
+  test("text before the JSON tool (not forced) is left out: the content parses as JSON", async () => {
+    const a = assemble(
+      await run(
+        [start(), ...thinking(0, "Plan."), ...textBlock(1, "I'll call ", "a tool."), ...toolBlock(2, "toolu_j", "json_output", '{"a":', '"x"}'), ...end("tool_use", 30)],
+        "json_output",
+      ),
+    );
+    expect(a.content).toBe('{"a":"x"}');
+    expect(JSON.parse(a.content)).toEqual({ a: "x" });
+    expect(a.reasoning).toBe("Plan.");
+    expect(a.finishReason).toBe("stop");
+  });
+
+  test("text after the JSON tool is left out too", async () => {
+    const a = assemble(
+      await run([start(), ...toolBlock(0, "toolu_j", "json_output", '{"a":1}'), ...textBlock(1, "Done!"), ...end("end_turn", 9)], "json_output"),
+    );
+    expect(a.content).toBe('{"a":1}');
+  });
+
+  test("an answer that never calls the JSON tool arrives whole, before the finish chunk", async () => {
+    const items = await run([start(), ...textBlock(0, "I can't ", "answer that as JSON."), ...end("end_turn", 9)], "json_output");
+    const a = assemble(items);
+    expect(a.content).toBe("I can't answer that as JSON.");
+    expect(a.finishReason).toBe("stop");
+    const chunks = items.map((i: any) => i.chunk);
+    expect(chunks[0].choices[0].delta).toEqual({ role: "assistant", content: "I can't answer that as JSON." });
+    expect(chunks[1].choices[0].finish_reason).toBe("stop");
+  });
+
+  test("text next to a client tool call: the call streams as it comes, the text arrives at the end", async () => {
+    const a = assemble(
+      await run([start(), ...textBlock(0, "Checking."), ...toolBlock(1, "toolu_w", "get_weather", '{"location":"Oslo"}'), ...end("tool_use", 9)], "json_output"),
+    );
+    expect(a.order).toEqual(["tool_calls", "content"]);
+    expect(a.content).toBe("Checking.");
+    expect(a.toolCalls[0]).toMatchObject({ id: "toolu_w", name: "get_weather", arguments: '{"location":"Oslo"}' });
+    expect(a.finishReason).toBe("tool_calls");
+  });
+
+  test("stream and non-stream give the same message content for the same answer", async () => {
+    const answers = [
+      [{ type: "text", text: "I'll call a tool." }, { type: "tool_use", id: "toolu_1", name: "json_output", input: { a: "x" } }],
+      [{ type: "thinking", thinking: "Hmm.", signature: "s" }, { type: "text", text: "Sure:" }, { type: "tool_use", id: "toolu_2", name: "json_output", input: { n: [1, 2] } }],
+      [{ type: "text", text: "No JSON today." }],
+      [{ type: "text", text: "Both: " }, { type: "tool_use", id: "toolu_3", name: "get_weather", input: { location: "Oslo" } }],
+      [{ type: "tool_use", id: "toolu_4", name: "json_output", input: {} }],
+    ];
+    for (const content of answers) {
+      const message = anthropicMessage({ content, stop_reason: "tool_use" });
+      const whole = fromAnthropicResponse(message as AnthropicMessage, { jsonTool: "json_output" }).choices[0];
+      const streamed = assemble(await run(messageToStreamEvents(message, { chunkSize: 4 }), "json_output"));
+      expect(streamed.content).toBe(whole.message.content ?? "");
+      expect(streamed.finishReason).toBe(whole.finish_reason);
+    }
+  });
+
+  test("without response_format, text streams at once as before", async () => {
+    const a = assemble(await run([start(), ...textBlock(0, "I'll call a tool."), ...toolBlock(1, "toolu_w", "get_weather", "{}"), ...end("tool_use", 9)]));
+    expect(a.order).toEqual(["content", "tool_calls"]);
+  });
+
+  test("in JSON mode the held text does not hold back the rest: thinking streams while the upstream is open", async () => {
+    let push!: (e: AnthropicEvent) => void;
+    const source = new ReadableStream<AnthropicEvent>({ start: (controller) => void (push = (e) => controller.enqueue(e)) });
+    const reader = source.pipeThrough(anthropicStreamTranslator({ account: "a", jsonTool: "json_output" })).getReader();
+    push(start());
+    expect("usage" in (await reader.read()).value!).toBe(true);
+    for (const e of textBlock(0, "Let me see.")) push(e);
+    push({ type: "content_block_start", index: 1, content_block: { type: "thinking", thinking: "" } });
+    push({ type: "content_block_delta", index: 1, delta: { type: "thinking_delta", thinking: "More thought." } });
+    const next = (await reader.read()).value as any;
+    expect(next.chunk.choices[0].delta).toEqual({ role: "assistant", reasoning_content: "More thought." });
+    await reader.cancel();
   });
 });
 

@@ -2,8 +2,10 @@
 import { describe, expect, test } from "bun:test";
 import {
   anthropicErrorFields,
+  anthropicErrorInAnswer,
   anthropicHttpError,
   anthropicStreamError,
+  isAnthropicErrorBody,
 } from "../../../src/providers/anthropic/anthropic-error.ts";
 import { convertAnthropicUsage, mergeAnthropicUsage } from "../../../src/providers/anthropic/convert-anthropic-usage.ts";
 import { mapAnthropicStopReason } from "../../../src/providers/anthropic/map-anthropic-stop-reason.ts";
@@ -99,6 +101,20 @@ describe("Anthropic errors", () => {
     expect(unknown.status).toBe(500);
     expect(unknown.type).toBe("brand_new_error");
     expect(anthropicStreamError("acc", { type: "error" }).type).toBe("api_error");
+  });
+
+  test("an error envelope answered with a 200: recognised, mapped with the status of its type, message and account kept", () => {
+    const body = { type: "error", error: { type: "overloaded_error", message: "Overloaded" }, request_id: "req_1" };
+    expect(isAnthropicErrorBody(body)).toBe(true);
+    expect(isAnthropicErrorBody({ error: { message: "m" } })).toBe(true);
+    expect(isAnthropicErrorBody({ type: "message", content: [] })).toBe(false);
+    expect(isAnthropicErrorBody({ type: "message", content: [], error: null })).toBe(false);
+    expect(isAnthropicErrorBody(null)).toBe(false);
+    const err = anthropicErrorInAnswer("acc", JSON.stringify(body), body, new Headers({ "retry-after": "3" }));
+    expect([err.status, err.type, err.account, err.message]).toEqual([529, "overloaded_error", "acc", "Upstream error from account 'acc': Overloaded"]);
+    expect(err.headers).toEqual({ "retry-after": "3" });
+    const unknown = { type: "error", error: { type: "brand_new_error", message: "x" } };
+    expect(anthropicErrorInAnswer("acc", JSON.stringify(unknown), unknown).status).toBe(502);
   });
 
   test("anthropicErrorFields tolerates other shapes", () => {
