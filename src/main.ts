@@ -60,9 +60,13 @@ ${COMMON}`,
 
 Subjects look like user:<email>, team:<name> or virtualaccount:<name>. The key is printed once.
 ${COMMON}`,
-  logs: `Usage: switchboard logs [--since 24h] [--account NAME] [--model NAME] [--limit 50]
+  logs: `Usage: switchboard logs [--since 24h] [--account NAME] [--model NAME] [--limit 50] [--before N]
+
+Newest first, --limit at a time (1 to 1000); a page that has more ends with the --before that reads the next.
 ${COMMON}`,
-  usage: `Usage: switchboard usage [--by account|model|subject|day] [--since 30d]
+  usage: `Usage: switchboard usage [--by account|model|subject|day] [--since 30d] [--account NAME] [--model NAME]
+
+Totals per group; days are UTC dates. cost_usd leaves out requests of models without a price (counted in unpriced).
 ${COMMON}`,
   migrate: `Usage: switchboard migrate [--data-dir DIR]
 
@@ -91,6 +95,7 @@ const OPTIONS = {
   account: { type: "string" },
   model: { type: "string" },
   limit: { type: "string" },
+  before: { type: "string" },
   by: { type: "string" },
 } as const;
 
@@ -138,10 +143,10 @@ async function main(argv: string[]): Promise<number> {
         else throw new CliError(`unknown keys command '${sub}' (create, list, revoke ID)`);
         return 0;
       case "logs":
-        console.log(cmdLogs(gw, o));
+        console.log(await cmdLogs(gw, o));
         return 0;
       case "usage":
-        console.log(cmdUsage(gw, o));
+        console.log(await cmdUsage(gw, o));
         return 0;
     }
     return 2;

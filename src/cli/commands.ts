@@ -6,7 +6,7 @@ import { deleteAccount, readAccount, readAllAccounts, redactSpec } from "../db/a
 import { createKey, listKeys, revokeKey } from "../db/keys-repo.ts";
 import { openGateway } from "../boot.ts";
 import { parseWhen } from "../core/when.ts";
-import { queryLogs, queryUsage, USAGE_GROUPS, type UsageGroup } from "../usage/queries.ts";
+import { parseCursor, parseLimit, queryLogs, queryUsage, USAGE_GROUPS, type UsageGroup } from "../usage/queries.ts";
 import { stringify } from "yaml";
 
 type Gw = ReturnType<typeof openGateway>;
@@ -107,16 +107,16 @@ export function cmdKeysRevoke(gw: Gw, id: string | undefined): string {
   return `revoked key ${k.id} (${k.subject})`;
 }
 
-export function cmdLogs(gw: Gw, o: { since?: string; account?: string; model?: string; limit?: string }): string {
-  const rows = queryLogs(gw.store, {
-    since: when(o.since, "--since"),
-    account: o.account,
-    model: o.model,
-    limit: o.limit ? Number(o.limit) : 50,
-  }).map((r) => ({
+export async function cmdLogs(gw: Gw, o: { since?: string; account?: string; model?: string; limit?: string; before?: string }): Promise<string> {
+  const limit = parseLimit(o.limit, 50);
+  if (typeof limit === "string") throw new CliError(`--limit ${limit}, got '${o.limit}'`);
+  const before = parseCursor(o.before);
+  if (Number.isNaN(before)) throw new CliError(`--before takes the number a page ends with ('more: --before N'), got '${o.before}'`);
+  const page = await queryLogs(gw.store, { since: when(o.since, "--since"), account: o.account, model: o.model }, { limit, before });
+  const rows = page.data.map((r) => ({
     time: new Date(r.ts).toISOString(),
     subject: r.subject,
-    model: r.account ? `${r.account}/${r.model ?? "*"}` : "",
+    model: r.account ? `${r.account}/${r.model ?? "*"}` : (r.model ?? ""),
     endpoint: r.endpoint,
     status: r.status,
     ms: Math.round(r.latencyMs),
@@ -125,14 +125,15 @@ export function cmdLogs(gw: Gw, o: { since?: string; account?: string; model?: s
     cost: r.costUsd,
     error: r.error ?? "",
   }));
-  return table(rows, ["time", "subject", "model", "endpoint", "status", "ms", "in", "out", "cost", "error"]);
+  const out = table(rows, ["time", "subject", "model", "endpoint", "status", "ms", "in", "out", "cost", "error"]);
+  return page.has_more ? `${out}\n(more: --before ${page.next_before})` : out;
 }
 
-export function cmdUsage(gw: Gw, o: { by?: string; since?: string }): string {
+export async function cmdUsage(gw: Gw, o: { by?: string; since?: string; account?: string; model?: string }): Promise<string> {
   const by = (o.by ?? "account") as UsageGroup;
   if (!USAGE_GROUPS.includes(by)) throw new CliError(`--by must be one of ${USAGE_GROUPS.join(", ")}`);
-  const rows = queryUsage(gw.store, by, { since: when(o.since, "--since") });
-  return table(rows as any, ["key", "requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd"]);
+  const rows = await queryUsage(gw.store, by, { since: when(o.since, "--since"), account: o.account, model: o.model });
+  return table(rows as any, ["key", "requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd", "unpriced"]);
 }
 
 /** Opening the gateway has migrated the database already; this says what that did. */

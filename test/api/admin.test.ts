@@ -159,5 +159,20 @@ describe("admin API", () => {
     // catalogue price of gpt-4o-mini: 0.15 in / 0.6 out per 1M
     expect(row.cost_usd).toBeCloseTo(3 * (11 * 0.15 + 7 * 0.6) / 1e6, 12);
     expect((await g.admin("/usage?by=color")).status).toBe(400);
+    // a page at a time, with the cursor of the next
+    const first = await (await g.admin("/logs?account=billing&limit=2")).json();
+    expect(first.data.length).toBe(2);
+    expect(first.has_more).toBe(true);
+    const rest = await (await g.admin(`/logs?account=billing&limit=2&before=${first.next_before}`)).json();
+    expect(rest.data.length).toBe(1);
+    expect(rest.has_more).toBe(false);
+    expect(new Set([...first.data, ...rest.data].map((r: any) => r.id)).size).toBe(3);
+    // a limit that is not 1..1000 is refused, not read as "every row"
+    for (const bad of ["-1", "abc", "5000"]) {
+      const r = await g.admin(`/logs?limit=${bad}`);
+      expect(r.status).toBe(400);
+      expect((await r.json()).error.param).toBe("limit");
+    }
+    expect((await (await g.admin("/logs?before=x")).json()).error.param).toBe("before");
   });
 });

@@ -16,7 +16,7 @@ import { jsonParser } from "../../http/json-body.ts";
 import { badRequest, GatewayError } from "../../http/errors.ts";
 import { PROVIDER_KINDS, type AccountRecord, type ProviderKind } from "../../providers/types.ts";
 import { catalogue } from "../../usage/pricing.ts";
-import { queryLogs, queryUsage, USAGE_GROUPS, type UsageGroup } from "../../usage/queries.ts";
+import { parseCursor, parseLimit, queryLogs, queryUsage, USAGE_GROUPS, type UsageGroup } from "../../usage/queries.ts";
 
 const forbidden = (what: string) => new GatewayError(403, `Your key may not ${what}`, { code: "not_allowed" });
 
@@ -195,28 +195,33 @@ export function adminApi(gw: Gateway) {
       gw.registry.reload();
       return k;
     })
-    .get("/logs", ({ principal, query }) => {
+    .get("/logs", async ({ principal, query }) => {
       const f = {
         since: parseTime(query.since, "since"),
+        until: parseTime(query.until, "until"),
         account: query.account,
         model: query.model,
-        limit: query.limit ? Number(query.limit) : undefined,
         accounts: isAdmin(principal) ? undefined : managedNames(principal),
       };
+      const limit = parseLimit(query.limit, 100);
+      if (typeof limit === "string") throw badRequest(`'limit' ${limit}`, "limit");
+      const before = parseCursor(query.before);
+      if (Number.isNaN(before)) throw badRequest("'before' must be the next_before of a page", "before");
       gw.logs.flush();
-      return { object: "list", data: queryLogs(gw.store, f) };
+      return { object: "list", ...(await queryLogs(gw.store, f, { limit, before })) };
     })
-    .get("/usage", ({ principal, query }) => {
+    .get("/usage", async ({ principal, query }) => {
       const by = (query.by ?? "account") as UsageGroup;
       if (!USAGE_GROUPS.includes(by)) throw badRequest(`'by' must be one of ${USAGE_GROUPS.join(", ")}`, "by");
       gw.logs.flush();
       const f = {
         since: parseTime(query.since, "since"),
+        until: parseTime(query.until, "until"),
         account: query.account,
         model: query.model,
         accounts: isAdmin(principal) ? undefined : managedNames(principal),
       };
-      return { object: "list", by, data: queryUsage(gw.store, by, f) };
+      return { object: "list", by, data: await queryUsage(gw.store, by, f) };
     })
     .get("/catalog/:provider", ({ params }) => {
       if (!PROVIDER_KINDS.includes(params.provider as ProviderKind)) {
