@@ -29,7 +29,9 @@ export function applyConfig(gw: Pick<Gateway, "store" | "masterKey">, config: Ga
     }
   };
   if (dryRun) run();
-  else gw.store.db.transaction(() => run());
+  // immediate: the write lock is taken (waiting out busy_timeout) before anything is read. A deferred transaction
+  // that reads and then writes fails at once with "database is locked" when a running server committed in between
+  else gw.store.db.transaction(() => run(), { behavior: "immediate" });
   return { changes, changed: changes.some((c) => c.change !== "unchanged") };
 }
 

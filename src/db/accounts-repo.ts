@@ -118,7 +118,7 @@ export function saveAccount(
         )
         .run();
     }
-  });
+  }, { behavior: "immediate" });
   return { change, diff };
 }
 
