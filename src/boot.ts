@@ -61,7 +61,9 @@ export function ensureAdminKey(gw: Gateway, fromEnv?: string): string | undefine
     return undefined;
   }
   if (hasAdminKey(gw.store)) return undefined;
-  const { key } = createKey(gw.store, { name: "admin (first start)", subject: "user:admin", role: "admin" });
+  // the first start, or every admin key expired: a new one, printed once like the first
+  const first = gw.store.sqlite.query("select count(*) as n from api_keys where role = 'admin'").get() as { n: number };
+  const { key } = createKey(gw.store, { name: first.n === 0 ? "admin (first start)" : "admin (no working admin key at start)", subject: "user:admin", role: "admin" });
   gw.registry.reload();
   return key;
 }

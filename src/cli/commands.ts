@@ -3,9 +3,10 @@ import { applyConfig, formatApply } from "../config/apply.ts";
 import { loadConfigFile } from "../config/load-config.ts";
 import { testAccount } from "../core/test-account.ts";
 import { deleteAccount, readAccount, readAllAccounts, redactSpec } from "../db/accounts-repo.ts";
-import { createKey, listKeys, revokeKey } from "../db/keys-repo.ts";
+import { createKey, LastAdminKeyError, listKeys, revokeKey } from "../db/keys-repo.ts";
 import { openGateway } from "../boot.ts";
-import { parseWhen } from "../core/when.ts";
+import { parseExpiry, parseWhen } from "../core/when.ts";
+import { SUBJECT, TEAM_NAME } from "../config/account-spec.ts";
 import { parseCursor, parseLimit, queryLogs, queryUsage, USAGE_GROUPS, type UsageGroup } from "../usage/queries.ts";
 import { stringify } from "yaml";
 
@@ -74,16 +75,23 @@ export async function cmdAccounts(gw: Gw, sub: string | undefined, arg: string |
 
 export function cmdKeysCreate(gw: Gw, o: { name?: string; subject?: string; role?: string; teams?: string; expires?: string }): string {
   if (!o.name) throw new CliError("keys create needs --name");
-  if (!o.subject || !/^(user|team|virtualaccount):.+$/.test(o.subject)) {
-    throw new CliError("keys create needs --subject user:<email> | team:<name> | virtualaccount:<name>");
+  if (!o.subject || !new RegExp(SUBJECT).test(o.subject)) {
+    throw new CliError(
+      `keys create needs --subject user:<email> | team:<name> | virtualaccount:<name> (names: lower case, digits, . _ -)${o.subject ? `, got '${o.subject}'` : ""}`,
+    );
   }
   if (o.role && o.role !== "admin" && o.role !== "user") throw new CliError("--role must be admin or user");
+  const teams = o.teams ? o.teams.split(",").map((s) => s.trim()).filter(Boolean) : [];
+  const badTeam = teams.find((t) => !new RegExp(TEAM_NAME).test(t));
+  if (badTeam !== undefined) throw new CliError(`--teams: '${badTeam}' is not a team name (lower case, digits, . _ -)`);
+  const expiresAt = parseExpiry(o.expires);
+  if (typeof expiresAt === "string") throw new CliError(`--expires: ${expiresAt}`);
   const { key, info } = createKey(gw.store, {
     name: o.name,
     subject: o.subject,
     role: (o.role as "admin" | "user") ?? "user",
-    teams: o.teams ? o.teams.split(",").map((s) => s.trim()).filter(Boolean) : [],
-    expiresAt: when(o.expires, "--expires", "future") ?? null,
+    teams,
+    expiresAt: expiresAt ?? null,
   });
   return [`created key ${info.id} for ${info.subject}${info.role === "admin" ? " (admin)" : ""}`, `key (shown once): ${key}`].join("\n");
 }
@@ -102,7 +110,13 @@ export function cmdKeysList(gw: Gw): string {
 }
 
 export function cmdKeysRevoke(gw: Gw, id: string | undefined): string {
-  const k = revokeKey(gw.store, required(id, "keys revoke", "a key id", "ID"));
+  let k;
+  try {
+    k = revokeKey(gw.store, required(id, "keys revoke", "a key id", "ID"));
+  } catch (e) {
+    if (e instanceof LastAdminKeyError) throw new CliError(e.message);
+    throw e;
+  }
   if (!k) throw new CliError(`unknown key '${id}'`);
   return `revoked key ${k.id} (${k.subject})`;
 }

@@ -8,7 +8,10 @@ import { OPENAI_PROFILES } from "../providers/openai/profiles.ts";
 import { MODEL_TYPES, PROVIDER_KINDS } from "../providers/types.ts";
 
 export const ACCOUNT_NAME = "^[a-z][a-z0-9-]{1,30}[a-z0-9]$";
-const SUBJECT = "^(user|team|virtualaccount):.+$";
+/** A subject: user:<email>, team:<name>, virtualaccount:<name> (names in lower case: letters, digits, . _ -). */
+export const SUBJECT = "^(?:user:[^\\s@]+@[^\\s@]+|(?:team|virtualaccount):[a-z0-9][a-z0-9._-]*)$";
+/** A team on a key (its name, without `team:`). */
+export const TEAM_NAME = "^[a-z0-9][a-z0-9._-]*$";
 
 export const ModelCostSpec = T.Object(
   {

@@ -10,6 +10,9 @@ const MIN_SECRET_LENGTH = 8;
 
 const byAccount = new Map<string, Set<string>>();
 
+/** auth fields that name where, not prove who: cutting them out would only blur messages */
+const NOT_SECRET = new Set(["region", "location", "project", "project_id", "organization", "api_version", "client_email"]);
+
 /**
  * Remembers an account's credential values: every string value of its auth, and the string values inside one that
  * holds a JSON object (a service-account key file). Values are only added (a rotated-out key stays redacted).
@@ -17,7 +20,9 @@ const byAccount = new Map<string, Set<string>>();
 export function rememberCredentials(account: string, auth: Record<string, unknown> | undefined): void {
   if (!auth) return;
   let set = byAccount.get(account);
-  for (const v of collect(auth, [])) {
+  const values: string[] = [];
+  for (const [k, v] of Object.entries(auth)) if (!NOT_SECRET.has(k)) collect(v, values);
+  for (const v of values) {
     if (set === undefined) byAccount.set(account, (set = new Set()));
     set.add(v);
   }
@@ -38,10 +43,33 @@ function collect(value: unknown, out: string[]): string[] {
   return out;
 }
 
-/** `text` with every credential value of `account` replaced by `<redacted>`. */
+/**
+ * A secret as an upstream masks it when it quotes it (OpenAI: `Incorrect API key provided: sk-proj-****wxyz`, its
+ * first characters and its last four with stars between): still a part of the credential, so cut out too.
+ */
+const masks = new Map<string, RegExp>();
+function maskedForm(secret: string): RegExp | null {
+  if (secret.length < 16) return null;
+  let re = masks.get(secret);
+  if (re === undefined) {
+    const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    // the first 3+ characters, at least three stars (or dots), the last 4
+    re = new RegExp(`${esc(secret.slice(0, 3))}[A-Za-z0-9_-]{0,12}(?:\\*{3,}|\\.{3,}|…)[A-Za-z0-9_-]{0,4}${esc(secret.slice(-4))}`, "g");
+    masks.set(secret, re);
+  }
+  return re;
+}
+
+/** `text` with every credential value of `account`, whole or masked, replaced by `<redacted>`. */
 export function scrubCredentials(account: string, text: string): string {
   const set = byAccount.get(account);
   if (set === undefined) return text;
-  for (const secret of set) if (text.includes(secret)) text = text.replaceAll(secret, "<redacted>");
+  for (const secret of set) {
+    if (text.includes(secret)) text = text.replaceAll(secret, "<redacted>");
+    if (text.includes(secret.slice(-4))) {
+      const re = maskedForm(secret);
+      if (re !== null) text = text.replace(re, "<redacted>");
+    }
+  }
   return text;
 }

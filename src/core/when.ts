@@ -14,3 +14,15 @@ export function parseWhen(v: string | undefined, direction: "past" | "future"): 
   const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
   return Number.isFinite(n) ? n : null;
 }
+
+/**
+ * An expiry as users write it: like `parseWhen`, and in the future (`30` alone is 30 ms after 1970, not 30 days;
+ * `0` is not "never"). A string saying why not, when it is not.
+ */
+export function parseExpiry(v: string | undefined): number | undefined | string {
+  const n = parseWhen(v, "future");
+  if (n === undefined) return undefined;
+  if (n === null) return "expected a date, epoch ms or a duration like 30d";
+  if (n <= Date.now()) return `${/^\d+$/.test(v!) ? "epoch milliseconds" : "the date"} '${v}' is not in the future (a duration needs its unit: 30d)`;
+  return n;
+}

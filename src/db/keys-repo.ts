@@ -47,13 +47,28 @@ export function listKeys(store: Store): KeyInfo[] {
   return store.db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt)).all().map(publicKey);
 }
 
+export class LastAdminKeyError extends Error {
+  constructor(id: string) {
+    super(`key '${id}' is the last admin key that works: create another admin key before revoking it`);
+  }
+}
+
+/** Revokes a key; the last working admin key is refused (nobody could manage the gateway any more). */
 export function revokeKey(store: Store, id: string): KeyInfo | undefined {
   const row = store.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
   if (!row) return undefined;
+  if (!row.revokedAt && isWorkingAdmin(row) && activeAdminKeys(store).every((k) => k.id === id)) throw new LastAdminKeyError(id);
   if (!row.revokedAt) store.db.update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, id)).run();
   return publicKey({ ...row, revokedAt: row.revokedAt ?? Date.now() });
 }
 
+const isWorkingAdmin = (k: ApiKeyRow, now = Date.now()) => k.role === "admin" && !k.revokedAt && !(k.expiresAt && k.expiresAt <= now);
+
+function activeAdminKeys(store: Store): ApiKeyRow[] {
+  return store.db.select().from(apiKeys).where(eq(apiKeys.role, "admin")).all().filter((k) => isWorkingAdmin(k));
+}
+
+/** Whether some admin key still works (not revoked, not expired): else serve makes one at start, as on the first. */
 export function hasAdminKey(store: Store): boolean {
-  return store.db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.role, "admin")).limit(1).all().length > 0;
+  return activeAdminKeys(store).length > 0;
 }

@@ -140,7 +140,7 @@ describe("keys and access", () => {
     expect((await other.json()).error.message).toBe("Your key may not manage the account 'private-acct'");
     const list = await (await fetch(g.url + "/admin/v1/accounts", { headers: h })).json();
     expect(list.data.map((a: any) => a.name)).toEqual(["openai-main"]);
-    const mk = await fetch(g.url + "/admin/v1/keys", { method: "POST", headers: h, body: JSON.stringify({ name: "x", subject: "user:x" }) });
+    const mk = await fetch(g.url + "/admin/v1/keys", { method: "POST", headers: h, body: JSON.stringify({ name: "x", subject: "user:x@example.com" }) });
     expect(mk.status).toBe(403);
     expect((await mk.json()).error.message).toBe("Your key may not create keys");
   });

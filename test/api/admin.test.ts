@@ -142,6 +142,26 @@ describe("admin API", () => {
     expect((await g.admin("/catalog/nope")).status).toBe(404);
   });
 
+  test("keys: subjects and expiries checked; the last working admin key cannot be revoked", async () => {
+    const post = (body: object) => g.admin("/keys", { method: "POST", json: body });
+    for (const subject of ["user:bob", "team:Bad Name!", "user: "]) expect((await post({ name: "x", subject })).status).toBe(400);
+    for (const expires_at of [-5, "30", "2020-01-01", 0]) {
+      const r = await post({ name: "x", subject: "user:bob@example.com", expires_at });
+      expect(r.status).toBe(400);
+      expect((await r.json()).error.param).toBe("expires_at");
+    }
+    const ok = await post({ name: "x", subject: "user:bob@example.com", expires_at: "7d" });
+    expect(ok.status).toBe(201);
+    // the harness's admin key is the only admin key
+    const keys = (await (await g.admin("/keys")).json()).data;
+    const admins = keys.filter((k: any) => k.role === "admin" && !k.revokedAt);
+    expect(admins).toHaveLength(1);
+    const last = await g.admin(`/keys/${admins[0].id}`, { method: "DELETE" });
+    expect(last.status).toBe(409);
+    expect((await last.json()).error).toMatchObject({ code: "last_admin_key" });
+    expect((await g.admin("/keys")).status).toBe(200);
+  });
+
   test("logs and usage", async () => {
     await g.admin("/accounts", {
       method: "POST",

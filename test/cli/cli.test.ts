@@ -101,6 +101,34 @@ describe("switchboard CLI", () => {
     expect(cli(["keys", "revoke", id]).out).toContain("revoked");
   });
 
+  test("keys create refuses subjects, teams and expiries that would make a key other than asked for", () => {
+    const create = (...args: string[]) => cli(["keys", "create", "--name", "x", ...args], { SWITCHBOARD_DATA_DIR: join(dir, "data-keys") });
+    for (const subject of ["user:bob", "user:a b@x.com", "team:Bad Name!", "user: "]) {
+      const r = create("--subject", subject);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`got '${subject}'`);
+    }
+    expect(create("--subject", "user:bob@example.com", "--teams", "eng,Bad Team").err).toContain("'Bad Team' is not a team name");
+    for (const expires of ["30", "0", "2020-01-01"]) {
+      const r = create("--subject", "user:bob@example.com", "--expires", expires);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain("is not in the future");
+    }
+    expect(create("--subject", "user:bob@example.com", "--expires", "30d").code).toBe(0);
+  });
+
+  test("the last working admin key cannot be revoked", () => {
+    const data = join(dir, "data-last-admin");
+    const made = cli(["keys", "create", "--name", "root", "--subject", "user:root@example.com", "--role", "admin"], { SWITCHBOARD_DATA_DIR: data });
+    const id = /created key (key_\S+)/.exec(made.out)![1]!;
+    const r = cli(["keys", "revoke", id], { SWITCHBOARD_DATA_DIR: data });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("is the last admin key that works");
+    // with a second one, the first can go
+    cli(["keys", "create", "--name", "root2", "--subject", "user:root2@example.com", "--role", "admin"], { SWITCHBOARD_DATA_DIR: data });
+    expect(cli(["keys", "revoke", id], { SWITCHBOARD_DATA_DIR: data }).code).toBe(0);
+  });
+
   test("a missing NAME or ID is a usage error (exit 2), not an unknown ''", () => {
     for (const [args, what] of [
       [["accounts", "test"], "accounts test needs an account name (usage: switchboard accounts test NAME)"],

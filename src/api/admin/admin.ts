@@ -4,13 +4,13 @@
  * Credentials are write-only: every answer shows them as "<redacted>".
  */
 import { Elysia, t } from "elysia";
-import { AccessSpec, ModelSpec, validate, validateAccount, type AccountSpec as Spec } from "../../config/account-spec.ts";
+import { AccessSpec, ModelSpec, SUBJECT, TEAM_NAME, validate, validateAccount, type AccountSpec as Spec } from "../../config/account-spec.ts";
 import { canManageAccount, isAdmin, type Principal } from "../../core/access.ts";
 import type { Gateway } from "../../core/gateway.ts";
 import { testAccount } from "../../core/test-account.ts";
-import { parseWhen } from "../../core/when.ts";
+import { parseExpiry, parseWhen } from "../../core/when.ts";
 import { deleteAccount, readAccount, redactSpec, upsertAccount } from "../../db/accounts-repo.ts";
-import { createKey, listKeys, revokeKey } from "../../db/keys-repo.ts";
+import { createKey, LastAdminKeyError, listKeys, revokeKey } from "../../db/keys-repo.ts";
 import { authenticate } from "../../http/auth.ts";
 import { jsonParser } from "../../http/json-body.ts";
 import { badRequest, GatewayError } from "../../http/errors.ts";
@@ -165,7 +165,9 @@ export function adminApi(gw: Gateway) {
       "/keys",
       ({ principal, body, set }) => {
         requireAdmin(principal, "create keys");
-        const expiresAt = body.expires_at ? parseTime(String(body.expires_at), "expires_at", "future") : null;
+        const expiry = body.expires_at === undefined || body.expires_at === null || body.expires_at === "" ? undefined : parseExpiry(String(body.expires_at));
+        if (typeof expiry === "string") throw badRequest(`'expires_at': ${expiry}`, "expires_at");
+        const expiresAt = expiry ?? null;
         const { key, info } = createKey(gw.store, {
           name: body.name,
           subject: body.subject,
@@ -181,8 +183,8 @@ export function adminApi(gw: Gateway) {
         parse,
         body: t.Object({
           name: t.String({ minLength: 1, maxLength: 100 }),
-          subject: t.String({ pattern: "^(user|team|virtualaccount):.+$" }),
-          teams: t.Optional(t.Array(t.String())),
+          subject: t.String({ pattern: SUBJECT }),
+          teams: t.Optional(t.Array(t.String({ pattern: TEAM_NAME }))),
           role: t.Optional(t.Union([t.Literal("admin"), t.Literal("user")])),
           expires_at: t.Optional(t.Union([t.String(), t.Number()])),
         }),
@@ -190,7 +192,13 @@ export function adminApi(gw: Gateway) {
     )
     .delete("/keys/:id", ({ principal, params }) => {
       requireAdmin(principal, "revoke keys");
-      const k = revokeKey(gw.store, params.id);
+      let k;
+      try {
+        k = revokeKey(gw.store, params.id);
+      } catch (e) {
+        if (e instanceof LastAdminKeyError) throw new GatewayError(409, e.message, { code: "last_admin_key" });
+        throw e;
+      }
       if (!k) throw new GatewayError(404, `Unknown key '${params.id}'`, { code: "key_not_found" });
       gw.registry.reload();
       return k;
