@@ -12,7 +12,7 @@ import { scrubCredentials } from "../core/credential-scrub.ts";
 import { failed, InferenceCall, requestTimeoutMs, responseHeaders, upstreamSignal } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { checkTarget, lookupTarget, resolveAccount } from "../core/resolve.ts";
-import { checkBodySize, GatewayError, readBodyBytes, tooLarge } from "../http/errors.ts";
+import { checkBodySize, GatewayError, readBodyBytes } from "../http/errors.ts";
 import { parseMetadataHeader } from "../http/metadata.ts";
 import type { UpstreamReply } from "../providers/http1.ts";
 import { adapterFor } from "../providers/registry.ts";
@@ -20,8 +20,21 @@ import type { AccountRecord, ModelRecord, ModelType, Target } from "../providers
 import { RequestLog } from "../usage/request-log.ts";
 import { answerAsWritten } from "./model-json.ts";
 
-/** The pass-through paths whose model type the gateway knows (POST). */
+/**
+ * The paths whose model type the gateway knows (POST): pass-through ones, and the typed endpoints' own, which a
+ * path written another way (`/v1/Chat/Completions`) reaches here.
+ */
 const PATH_TYPES: Record<string, ModelType> = {
+  "/chat/completions": "chat",
+  "/completions": "chat",
+  "/embeddings": "embedding",
+  "/moderations": "moderation",
+  "/images/generations": "image",
+  "/images/edits": "image",
+  "/images/variations": "image",
+  "/audio/speech": "text_to_speech",
+  "/audio/transcriptions": "audio_transcription",
+  "/audio/translations": "audio_translation",
   "/responses": "responses",
   "/responses/input_tokens": "responses",
   "/fine_tuning/jobs": "fine_tuning",
@@ -47,21 +60,41 @@ export async function passthrough(gw: Gateway, p: Principal, request: Request, p
       throw new GatewayError(400, `Account '${account.name}' (${account.provider}) does not support pass-through of ${path}`, { code: "passthrough_not_supported" });
     }
     let target: Target = { account, model: anyModel(account), id: `${account.name}/*` };
-    let body: string | ReadableStream<Uint8Array> | undefined;
+    let body: Uint8Array | string | FormData | undefined;
     let named = false;
-    const hasBody = request.method !== "GET" && request.method !== "HEAD";
-    if (hasBody && request.headers.get("content-type")?.includes("json")) {
-      body = DECODER.decode(await readBodyBytes(request, gw.settings.maxBodyBytes));
-      const json = jsonObject(body);
-      if (json && typeof json.model === "string") {
-        target = modelTarget(gw, p, account, json.model, PATH_TYPES[path] ?? null, log);
-        json.model = target.model.modelId;
-        body = JSON.stringify(json);
-        named = true;
+    if (request.method !== "GET" && request.method !== "HEAD" && request.body) {
+      // read whole (within the limit) whatever its content type says: an upstream may read a body as JSON (or a
+      // form) whatever the header claims, so the gateway looks for a model in anything that could be one
+      const bytes = await readBodyBytes(request, gw.settings.maxBodyBytes);
+      const type = PATH_TYPES[canonicalPath(path)] ?? null;
+      const contentType = request.headers.get("content-type") ?? "";
+      body = bytes;
+      if (/^multipart\/form-data/i.test(contentType)) {
+        const form = await formOf(bytes, contentType);
+        const model = form?.get("model");
+        if (form && model != null) {
+          if (typeof model !== "string") throw modelNotAString();
+          target = modelTarget(gw, p, account, model, type, log);
+          form.set("model", target.model.modelId);
+          body = form;
+          named = true;
+        }
+      } else {
+        const text = DECODER.decode(bytes);
+        if (looksLikeJsonObject(text)) {
+          const json = jsonObject(text);
+          if (json === undefined) {
+            // JSON the gateway cannot read (NaN, a trailing comma) that names a model: a laxer upstream could
+            if (MODEL_NAME.test(text)) throw new GatewayError(400, "The request body names a model but is not valid JSON", { param: "model", code: "invalid_json" });
+          } else if ("model" in json) {
+            if (typeof json.model !== "string") throw modelNotAString();
+            target = modelTarget(gw, p, account, json.model, type, log);
+            json.model = target.model.modelId;
+            body = JSON.stringify(json);
+            named = true;
+          }
+        }
       }
-    } else if (hasBody && request.body && request.headers.get("content-length") === null) {
-      // streamed on (a file upload); one without a declared length is counted on the way
-      body = request.body.pipeThrough(limitedStream(gw.settings.maxBodyBytes));
     }
     const call = new InferenceCall(target, upstreamSignal(requestTimeoutMs(gw, request.headers), log), gw, log);
     const res = await adapter.proxy(call, request, path, body);
@@ -77,16 +110,36 @@ export async function passthrough(gw: Gateway, p: Principal, request: Request, p
 
 const DECODER = new TextDecoder();
 
-/** Passes bytes on until more than `limit` have gone by, then fails the stream with a 413. */
-function limitedStream(limit: number): TransformStream<Uint8Array, Uint8Array> {
-  let size = 0;
-  return new TransformStream({
-    transform(chunk, ctl) {
-      size += chunk.byteLength;
-      if (size > limit) ctl.error(tooLarge(`more than ${limit}`, limit));
-      else ctl.enqueue(chunk);
-    },
-  });
+/** A model key in JSON text (a name in a string value has its quotes escaped). */
+const MODEL_NAME = /"model"\s*:/;
+
+const modelNotAString = () => new GatewayError(400, "'model' must be a string", { param: "model", code: "invalid_type" });
+
+/** Text that an upstream would read as a JSON object: `{` first, after blanks and a byte-order mark. */
+function looksLikeJsonObject(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 123) return true;
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13 && c !== 0xfeff) return false;
+  }
+  return false;
+}
+
+async function formOf(bytes: Uint8Array, contentType: string): Promise<FormData | null> {
+  try {
+    return await new Response(bytes as BodyInit, { headers: { "content-type": contentType } }).formData();
+  } catch {
+    // not a form the gateway can read: sent as it came (the upstream cannot read it either)
+    return null;
+  }
+}
+
+/**
+ * A path as a server that normalises paths reads it: lower case, no empty or `.` segments. `/v1/Chat/Completions`
+ * and `/v1//chat/completions` miss the typed routes and come here; they are still held to the type of the path.
+ */
+export function canonicalPath(path: string): string {
+  return ("/" + path.toLowerCase().split("/").filter((seg) => seg !== "" && seg !== ".").join("/")).replace(/\/+$/, "") || "/";
 }
 
 /** What a pass-through call on an account may name when its body names no model. */

@@ -149,6 +149,6 @@ export interface ProviderAdapter {
   /** POST of a multipart form to an OpenAI path of the account (/audio/transcriptions, /images/edits, …). */
   postForm?(ctx: CallContext, path: string, form: FormData): Promise<UpstreamReply>;
   /** Raw pass-through of any other OpenAI path (OpenAI-compatible kinds only). */
-  /** `body`, when given, is sent in place of the request's own (a JSON body whose model the gateway rewrote, a counted stream) */
-  proxy?(ctx: CallContext, req: Request, path: string, body?: string | ReadableStream<Uint8Array>): Promise<Response>;
+  /** `body`, when given, is sent in place of the request's own (read whole by the gateway; a form: its own content type) */
+  proxy?(ctx: CallContext, req: Request, path: string, body?: string | Uint8Array | FormData): Promise<Response>;
 }

@@ -390,3 +390,41 @@ test("a stream whose client leaves before the upstream answers: the upstream cal
     slow.stop(true);
   }
 });
+
+test("pass-through: a model is found and checked whatever the content type claims, a form's too, and a typed path written another way keeps its type", async () => {
+  const send = (path: string, body: BodyInit, contentType?: string) =>
+    fetch(g.url + path, {
+      method: "POST",
+      headers: { authorization: `Bearer ${user}`, "x-tfy-provider-name": "main", ...(contentType ? { "content-type": contentType } : {}) },
+      body,
+    });
+  const denied = JSON.stringify({ model: "support-bot", input: "hi" });
+  for (const ct of ["Application/JSON", "text/plain", "application/octet-stream", undefined]) {
+    const r = await send("/v1/responses", denied, ct);
+    expect(r.status).toBe(403);
+  }
+  // JSON the gateway cannot parse but a lax upstream could
+  const lax = await send("/v1/responses", '{"model":"expensive-upstream","input":"hi","temperature":NaN}', "application/json");
+  expect(lax.status).toBe(400);
+  expect((await lax.json()).error.param).toBe("model");
+  const notString = await send("/v1/responses", JSON.stringify({ model: ["support-bot"], input: "hi" }), "application/json");
+  expect(notString.status).toBe(400);
+  // a form that names a model, on a path the typed routes do not match
+  const form = new FormData();
+  form.set("model", "support-bot");
+  form.set("file", new Blob(["RIFF"]), "a.wav");
+  expect((await send("/v1/audio/Transcriptions", form)).status).toBe(403);
+  // the typed path written another way: the model's type still counts
+  const odd = await send("/v1/Chat/Completions", JSON.stringify({ model: "main/gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }), "application/json");
+  expect(odd.status).toBe(200);
+  const noEmbedding = await send("/v1//embeddings", JSON.stringify({ model: "chat-only", input: "x" }), "application/json");
+  expect(noEmbedding.status).toBe(400);
+  expect((await noEmbedding.json()).error.message).toBe("embedding is not supported for the model main/chat-only");
+  // a form with an allowed model goes up with the upstream id
+  seen.length = 0;
+  const ok = new FormData();
+  ok.set("model", "main/gpt-4o-mini");
+  ok.set("purpose", "x");
+  await send("/v1/some/form", ok);
+  expect(seen.at(-1)!.path).toBe("/main/v1/some/form");
+});

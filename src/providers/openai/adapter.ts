@@ -258,13 +258,12 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
       for (const [k, v] of Object.entries(upstreamHeaders(account, profile))) headers.set(k, v);
       const hasBody = req.method !== "GET" && req.method !== "HEAD";
       const sent = body ?? (hasBody ? req.body : undefined);
-      const res = await upstreamFetch(ctx, baseUrlOf(account, profile) + path + url.search, {
-        method: req.method,
-        headers,
-        body: sent,
-        // @ts-expect-error Bun/undici need duplex for streamed request bodies
-        duplex: sent instanceof ReadableStream ? "half" : undefined,
-      });
+      // a form the gateway rewrote gets its own multipart boundary from fetch
+      if (sent instanceof FormData) headers.delete("content-type");
+      const init: RequestInit & { duplex?: "half" } = { method: req.method, headers, body: sent as BodyInit | null | undefined };
+      // Bun/undici need duplex for streamed request bodies
+      if (sent instanceof ReadableStream) init.duplex = "half";
+      const res = await upstreamFetch(ctx, baseUrlOf(account, profile) + path + url.search, init);
       const out = new Headers(res.headers);
       out.delete("content-encoding");
       out.delete("content-length");
