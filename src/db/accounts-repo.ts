@@ -100,7 +100,9 @@ export function saveAccount(
   store.db.transaction((tx) => {
     tx.insert(accounts)
       .values({ ...row, createdAt: now })
-      .onConflictDoUpdate({ target: accounts.name, set: row })
+      // an edit through the API keeps where the account came from: one a config file made stays the file's (so an
+      // apply still deletes it when the file drops it); a file that lists an account takes it over
+      .onConflictDoUpdate({ target: accounts.name, set: source === "config" ? row : { ...row, source: undefined } })
       .run();
     tx.delete(models).where(eq(models.account, spec.name)).run();
     if (spec.models.length) {

@@ -196,3 +196,38 @@ describe("admin API", () => {
     expect((await (await g.admin("/logs?before=x")).json()).error.param).toBe("before");
   });
 });
+
+describe("account edits by a manager", () => {
+  test("a manager may not send the stored credential somewhere else; an edit keeps the account the config file's", async () => {
+    const { applyConfig } = await import("../../src/config/apply.ts");
+    const { parseConfig } = await import("../../src/config/load-config.ts");
+    const file = (extra = "") =>
+      parseConfig(`accounts:
+  - name: managed
+    provider: openai-compatible
+    base_url: ${mock.url}
+    auth: { api_key: sk-managed-secret-000 }
+    models: [{ name: m, types: [chat] }]
+    access: { managers: [user:mia@example.com] }
+${extra}`);
+    applyConfig(g.gw, file());
+    g.gw.registry.reload();
+    const mia = g.key("user:mia@example.com");
+    const asMia = (path: string, init: RequestInit & { json?: unknown } = {}) =>
+      fetch(g.url + "/admin/v1" + path, { ...init, headers: { authorization: `Bearer ${mia}`, "content-type": "application/json" }, body: init.json !== undefined ? JSON.stringify(init.json) : undefined });
+    const shown = await (await asMia("/accounts/managed")).json();
+    expect(shown.auth.api_key).toBe("<redacted>");
+    // the shown account with another base URL, its credential kept: refused
+    const moved = await asMia("/accounts/managed", { method: "PUT", json: { ...shown, base_url: "http://attacker.example/v1" } });
+    expect(moved.status).toBe(403);
+    expect((await moved.json()).error).toMatchObject({ code: "credential_destination_change", param: "base_url" });
+    const headers = await asMia("/accounts/managed", { method: "PUT", json: { ...shown, headers: { "x-forward-to": "elsewhere" } } });
+    expect(headers.status).toBe(403);
+    // with a credential of the manager's own, it may move; other edits are the manager's to make
+    expect((await asMia("/accounts/managed", { method: "PUT", json: { ...shown, base_url: "http://other.example/v1", auth: { api_key: "sk-mias-own-key" } } })).status).toBe(200);
+    expect((await asMia("/accounts/managed", { method: "PUT", json: { ...shown, base_url: "http://other.example/v1", auth: { api_key: "<redacted>" }, models: [{ name: "m2", types: ["chat"] }] } })).status).toBe(200);
+    // still the file's: an apply without it deletes it
+    const r = applyConfig(g.gw, parseConfig("accounts: []\n"));
+    expect(r.changes).toContainEqual({ account: "managed", change: "deleted" });
+  });
+});

@@ -4,6 +4,7 @@
  * Credentials are write-only: every answer shows them as "<redacted>".
  */
 import { Elysia, t } from "elysia";
+import { diffAccounts } from "../../config/account-diff.ts";
 import { AccessSpec, ModelSpec, SUBJECT, TEAM_NAME, validate, validateAccount, type AccountSpec as Spec } from "../../config/account-spec.ts";
 import { canManageAccount, isAdmin, type Principal } from "../../core/access.ts";
 import type { Gateway } from "../../core/gateway.ts";
@@ -35,6 +36,23 @@ function parseTime(v: string | undefined, param: string, direction: "past" | "fu
   const n = parseWhen(v, direction);
   if (n === null) throw badRequest(`'${param}' must be a date, epoch milliseconds or a duration like 24h`, param);
   return n;
+}
+
+/**
+ * Where an account's credential goes (provider, base_url, headers) is an admin's to change: a manager who could
+ * point the stored credential at a server of theirs would read it (credentials are write-only otherwise). A manager
+ * who sends a credential of their own along with the change may.
+ */
+function guardCredentialDestination(stored: Spec, next: Spec): void {
+  const moved = diffAccounts(stored, next).fields.filter((f) => f === "provider" || f === "base_url" || f === "headers");
+  if (moved.length === 0) return;
+  const reused = Object.entries(stored.auth).some(([k, v]) => next.auth[k] === v);
+  if (reused) {
+    throw new GatewayError(403, `Only an admin may change ${moved.join(", ")} of the account '${stored.name}' while its stored credential is kept; send a new credential with the change, or ask an admin`, {
+      param: moved[0],
+      code: "credential_destination_change",
+    });
+  }
 }
 
 export function adminApi(gw: Gateway) {
@@ -90,6 +108,7 @@ export function adminApi(gw: Gateway) {
         const stored = exists ? current(params.name) : undefined;
         raw.auth = mergeAuth(raw.auth, stored?.auth);
         const spec = validateAccount(raw);
+        if (stored && !isAdmin(principal)) guardCredentialDestination(stored, spec);
         const change = save(spec);
         return { change, account: show(spec.name) };
       },
