@@ -6,6 +6,7 @@
  * audio, an SSE stream) passed on as it streams.
  */
 import type { Principal } from "../core/access.ts";
+import { credentialScrubber, scrubCredentials } from "../core/credential-scrub.ts";
 import { failed, responseHeaders, startInference, type InferenceCall } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { typeNotSupported } from "../core/resolve.ts";
@@ -53,15 +54,17 @@ export async function answerAsWritten(call: InferenceCall, res: UpstreamReply): 
   const { target, log } = call;
   const contentType = res.headers.get("content-type") ?? "application/json";
   const headers = responseHeaders(target, log.id, [["content-type", contentType]]);
+  const account = target.account.name;
   if (contentType.includes("text/event-stream") && res.body) {
     log.stream = true;
-    return new Response(eventsWithUsage(res.body, log, res.status), { status: res.status, headers });
+    return new Response(scrubbed(eventsWithUsage(res.body, log, res.status), account), { status: res.status, headers });
   }
   if (!contentType.includes("json") && res.body) {
     log.finish(res.status, null);
-    return new Response(res.body, { status: res.status, headers });
+    return new Response(/^text\//i.test(contentType) ? scrubbed(res.body, account) : res.body, { status: res.status, headers });
   }
-  let text = res.bufferedText?.() ?? (await res.text());
+  // an upstream that quotes the request back would show the client the credential: cut out
+  let text = scrubCredentials(account, res.bufferedText?.() ?? (await res.text()));
   let usage: Usage | null = null;
   if (text.trimStart().startsWith("{")) {
     // read from the text, not a parse of the whole answer (an image's base64 can be megabytes)
@@ -70,6 +73,12 @@ export async function answerAsWritten(call: InferenceCall, res: UpstreamReply): 
   }
   log.finishWithUsage(res.status, usage);
   return new Response(text, { status: res.status, headers });
+}
+
+/** A text body with the account's credential values cut out as it streams. */
+function scrubbed(body: ReadableStream<Uint8Array>, account: string): ReadableStream<Uint8Array> {
+  const scrubber = credentialScrubber(account);
+  return scrubber ? body.pipeThrough(scrubber) : body;
 }
 
 /**

@@ -8,7 +8,7 @@
  * the model's upstream id. Such an answer is logged with its model and the usage it reports.
  */
 import type { Principal } from "../core/access.ts";
-import { scrubCredentials } from "../core/credential-scrub.ts";
+import { credentialScrubber, scrubCredentials } from "../core/credential-scrub.ts";
 import { failed, InferenceCall, requestTimeoutMs, responseHeaders, upstreamSignal } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { checkTarget, lookupTarget, resolveAccount } from "../core/resolve.ts";
@@ -102,13 +102,20 @@ export async function passthrough(gw: Gateway, p: Principal, request: Request, p
     if (named) return await answerAsWritten(call, res as unknown as UpstreamReply);
     log.finish(res.status, null, null, account.name);
     for (const [k, v] of responseHeaders(undefined, log.id)) res.headers.set(k, v);
-    return res;
+    // an upstream that reflects the request (a debug endpoint, some proxies) would show the client the credential
+    const scrubber = res.body && isTextual(res.headers.get("content-type")) ? credentialScrubber(account.name) : null;
+    return scrubber ? new Response(res.body!.pipeThrough(scrubber), { status: res.status, headers: res.headers }) : res;
   } catch (e) {
     throw failed(log, e, name ?? undefined);
   }
 }
 
 const DECODER = new TextDecoder();
+
+/** A body of text (JSON, text, an event stream, XML): what could quote a request back. */
+export function isTextual(contentType: string | null): boolean {
+  return contentType === null || /json|^text\/|event-stream|xml|javascript|x-www-form-urlencoded/i.test(contentType);
+}
 
 /** A model key in JSON text (a name in a string value has its quotes escaped). */
 const MODEL_NAME = /"model"\s*:/;

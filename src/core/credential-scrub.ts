@@ -73,3 +73,43 @@ export function scrubCredentials(account: string, text: string): string {
   }
   return text;
 }
+
+/**
+ * For an answer passed on as it streams (pass-through, an endpoint's answer as written): its text with the account's
+ * credential values cut out, or null when the account has none. The end of a read that could be the start of a
+ * value is held back until the next read shows whether it is (nothing else is held: a stream stays a stream).
+ */
+export function credentialScrubber(account: string): TransformStream<Uint8Array, Uint8Array> | null {
+  const set = byAccount.get(account);
+  if (set === undefined || set.size === 0) return null;
+  const secrets = [...set];
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  let held = "";
+  return new TransformStream({
+    transform(chunk, ctl) {
+      const text = scrubCredentials(account, held + decoder.decode(chunk, { stream: true }));
+      const keep = partialAtEnd(text, secrets);
+      held = text.slice(text.length - keep);
+      if (text.length > keep) ctl.enqueue(encoder.encode(text.slice(0, text.length - keep)));
+    },
+    flush(ctl) {
+      const rest = scrubCredentials(account, held + decoder.decode());
+      if (rest) ctl.enqueue(encoder.encode(rest));
+    },
+  });
+}
+
+/** The length of the longest end of `text` that begins one of the secrets (0: none does). */
+function partialAtEnd(text: string, secrets: string[]): number {
+  let best = 0;
+  for (const s of secrets) {
+    for (let k = Math.min(s.length - 1, text.length); k > best; k--) {
+      if (text.endsWith(s.slice(0, k))) {
+        best = k;
+        break;
+      }
+    }
+  }
+  return best;
+}

@@ -38,6 +38,26 @@ beforeAll(async () => {
     const body = req.method === "POST" && req.headers.get("content-type")?.includes("json") ? await req.json() : null;
     seen.push({ path: url.pathname, body, auth });
     const [, kind] = url.pathname.split("/");
+    if (kind === "echo" && url.pathname.endsWith("/echo-headers")) {
+      // a debug endpoint that reflects the request, with a 200; streamed in small pieces when asked
+      const text = JSON.stringify({ headers: { authorization: auth } });
+      if (url.searchParams.has("stream")) {
+        const bytes = new TextEncoder().encode(`data: ${text}\n\n`);
+        return new Response(
+          new ReadableStream({
+            async start(c) {
+              for (let i = 0; i < bytes.length; i += 7) {
+                c.enqueue(bytes.slice(i, i + 7));
+                await Bun.sleep(1);
+              }
+              c.close();
+            },
+          }),
+          { headers: { "content-type": "text/event-stream" } },
+        );
+      }
+      return new Response(text, { headers: { "content-type": "application/json" } });
+    }
     if (kind === "echo") {
       // an upstream that prints what it was sent
       const message = `Incorrect API key provided: ${auth?.slice(7)}. You sent: ${auth}`;
@@ -427,4 +447,14 @@ test("pass-through: a model is found and checked whatever the content type claim
   ok.set("purpose", "x");
   await send("/v1/some/form", ok);
   expect(seen.at(-1)!.path).toBe("/main/v1/some/form");
+});
+
+test("an upstream that reflects the request with a 200: the credential is cut out of the answer, streamed in pieces too", async () => {
+  for (const query of ["", "?stream"]) {
+    const r = await fetch(g.url + "/v1/echo-headers" + query, { headers: { authorization: `Bearer ${user}`, "x-tfy-provider-name": "echo" } });
+    expect(r.status).toBe(200);
+    const text = await r.text();
+    expect(text).toContain('"authorization":"Bearer <redacted>"');
+    expect(text).not.toContain(SECRET);
+  }
 });

@@ -14,3 +14,27 @@ test("whole, masked and JSON-held credentials are cut out; other text is left al
   // another account's credential is not this one's
   expect(scrubCredentials("scrub-b", "sk-upstream-secret-1234567890")).toBe("sk-upstream-secret-1234567890");
 });
+
+test("the streaming scrubber cuts a value split across reads and holds back only what could begin one", async () => {
+  const { credentialScrubber } = await import("../../src/core/credential-scrub.ts");
+  rememberCredentials("scrub-c", { api_key: "sk-stream-secret-abcdef" });
+  const run = async (parts: string[]) => {
+    const out: string[] = [];
+    const w = credentialScrubber("scrub-c")!;
+    const writer = w.writable.getWriter();
+    const reader = w.readable.getReader();
+    const reading = (async () => {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) out.push(new TextDecoder().decode(r.value));
+    })();
+    for (const p of parts) await writer.write(new TextEncoder().encode(p));
+    await writer.close();
+    await reading;
+    return out;
+  };
+  expect((await run(["key: sk-str", "eam-secret-ab", "cdef done"])).join("")).toBe("key: <redacted> done");
+  // text that is no start of a value goes on at once, each read as it comes
+  expect(await run(["hello ", "world"])).toEqual(["hello ", "world"]);
+  // a start that turns out not to be one is sent with the next read
+  expect((await run(["ends with sk-s", "omething else"])).join("")).toBe("ends with sk-something else");
+  expect(credentialScrubber("no-such-account")).toBeNull();
+});
