@@ -1,5 +1,5 @@
 /** Opening a data dir (database, master key, registry, log writer) and serving the app on it. */
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createApp, INFERENCE_PREFIXES } from "./app.ts";
 import { routesWithCors, withCors } from "./http/cors.ts";
@@ -35,7 +35,15 @@ export function openGateway(o: OpenOptions): Gateway {
   const upstream = o.fetch ?? upstreamClient();
   const dir = resolve(o.dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const store = openStore(join(dir, "switchboard.db"));
+  const dbFile = join(dir, "switchboard.db");
+  const store = openStore(dbFile);
+  // the database holds the request log and the (encrypted) credentials: the owner's only, whatever the umask or
+  // the mode of a data dir that existed already (SQLite gives its -wal and -shm files the database file's mode)
+  for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch {}
+  }
   const masterKey = loadOrCreateMasterKey(join(dir, "master.key"));
   return {
     store,

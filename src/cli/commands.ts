@@ -20,9 +20,18 @@ function when(v: string | undefined, what: string, direction: "past" | "future" 
   return n;
 }
 
+/** Text with its control characters (C0, DEL, C1) written as escapes: `\n`, `\x1b`. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "\t" ? "\\t" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
 function table(rows: Record<string, unknown>[], cols: string[]): string {
   if (!rows.length) return "(none)";
-  const cell = (v: unknown) => (v == null ? "" : typeof v === "number" && !Number.isInteger(v) ? v.toFixed(6) : String(v));
+  // values come from clients (a model string, metadata): control characters shown escaped, so that none moves the
+  // cursor, colours the terminal or forges a row
+  const cell = (v: unknown) => (v == null ? "" : typeof v === "number" && !Number.isInteger(v) ? v.toFixed(6) : printable(String(v)));
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join("  ").trimEnd();
   return [line(cols), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join("\n");

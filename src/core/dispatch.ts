@@ -150,6 +150,10 @@ export const JSON_HEADERS: HeaderPairs = [["content-type", "application/json"]];
 
 export function toGatewayError(e: unknown): GatewayError {
   if (e instanceof GatewayError) return e;
+  // a body nested deeper than the engine's stack (JSON.parse takes it; serialising it again does not)
+  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    return new GatewayError(400, "The request body is nested too deeply", { code: "nesting_too_deep" });
+  }
   console.error("internal error:", (e as Error)?.stack ?? e);
   return new GatewayError(500, "Internal error in the gateway", { type: "api_error", code: "internal_error" });
 }

@@ -60,6 +60,9 @@ export function typeNotSupported(type: ModelType, target: Target): GatewayError 
   return new GatewayError(400, `${type} is not supported for the model ${target.id}`, { param: "model", code: "model_type_not_supported" });
 }
 
+/** A client's model string as quoted in a message: clipped (a 5 MB "model" is not sent back whole). */
+const quoted = (s: string) => (s.length > 200 ? s.slice(0, 200) + "…" : s);
+
 function findTarget(reg: Registry, model: string, providerHeader: string | null | undefined): Target {
   let accountName: string;
   let modelName: string;
@@ -74,18 +77,18 @@ function findTarget(reg: Registry, model: string, providerHeader: string | null 
     accountName = model.slice(0, slash);
     modelName = model.slice(slash + 1);
   } else {
-    throw new GatewayError(404, `Model '${model}' names no account. ${HOW}`, { param: "model", code: "model_not_found" });
+    throw new GatewayError(404, `Model '${quoted(model)}' names no account. ${HOW}`, { param: "model", code: "model_not_found" });
   }
   const account = reg.accounts.get(accountName);
   if (!account) {
-    throw new GatewayError(404, `Unknown account '${accountName}' in model '${model}'. ${HOW}`, {
+    throw new GatewayError(404, `Unknown account '${quoted(accountName)}' in model '${quoted(model)}'. ${HOW}`, {
       param: "model",
       code: "model_not_found",
     });
   }
   const m = account.models.get(modelName);
   if (!m) {
-    throw new GatewayError(404, `Unknown model '${modelName}' in account '${accountName}'. ${HOW}`, {
+    throw new GatewayError(404, `Unknown model '${quoted(modelName)}' in account '${accountName}'. ${HOW}`, {
       param: "model",
       code: "model_not_found",
     });

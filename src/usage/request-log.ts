@@ -6,6 +6,9 @@ import type { Target, Usage } from "../providers/types.ts";
 import { normalizeUsage } from "./normalize.ts";
 import { costOf } from "./pricing.ts";
 
+/** an error as logged: long enough for any message, not for a client to fill the disk through one */
+const MAX_ERROR = 2000;
+
 export class RequestLog {
   readonly id = randomId("req_");
   private readonly started = performance.now();
@@ -77,7 +80,7 @@ export class RequestLog {
       usage && t ? costOf(t, usage) : null,
       this.metadata,
       this.notes.length ? this.notes.join("; ") : null,
-      error ?? null,
+      error == null ? null : error.length > MAX_ERROR ? error.slice(0, MAX_ERROR) + "…" : error,
     );
   }
 }
