@@ -1,6 +1,6 @@
 /** CORS, on with --cors-origins: preflights answered, answers to allowed origins marked; off by default. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+import { openAIAccountConfig, startGateway, type TestGateway } from "../helpers/gateway.ts";
 import { MOCK_KEY, startOpenAIMock, type OpenAIMock } from "../mocks/openai.ts";
 import { parseCorsOrigins } from "../../src/http/cors.ts";
 
@@ -13,14 +13,7 @@ const APP = "https://app.example.com";
 
 beforeAll(async () => {
   mock = startOpenAIMock();
-  const yaml = `accounts:
-  - name: openai-main
-    provider: openai
-    base_url: ${mock.url}
-    auth: { api_key: ${MOCK_KEY} }
-    models: [{ name: gpt-4o-mini, types: [chat] }]
-    access: { users: [team:everyone] }
-`;
+  const yaml = openAIAccountConfig(mock.url, MOCK_KEY);
   listed = await startGateway(yaml, { corsOrigins: [APP] });
   off = await startGateway(yaml);
   key = listed.key("user:web@example.com", { teams: ["everyone"] });

@@ -1,19 +1,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chunks, MOCK_KEY, startOpenAIMock, type OpenAIMock } from "../mocks/openai.ts";
-import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+import { openAIAccountConfig, startGateway, type TestGateway } from "../helpers/gateway.ts";
 
 let mock: OpenAIMock;
 let g: TestGateway;
 
-const config = () => `
-accounts:
-  - name: openai-main
-    provider: openai
-    base_url: ${mock.url}
-    auth: { api_key: ${MOCK_KEY} }
-    models: [{ name: gpt-4o-mini, types: [chat] }]
-    access: { users: [team:everyone] }
-`;
+const config = () => openAIAccountConfig(mock.url, MOCK_KEY);
 
 beforeAll(async () => {
   mock = startOpenAIMock();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { printable } from "../../src/cli/commands.ts";
-import { startGateway, type TestGateway } from "../helpers/gateway.ts";
+import { openAIAccountConfig, startGateway, type TestGateway } from "../helpers/gateway.ts";
 import { MOCK_KEY, startOpenAIMock, type OpenAIMock } from "../mocks/openai.ts";
 
 let mock: OpenAIMock;
@@ -15,14 +15,7 @@ let key: string;
 
 beforeAll(async () => {
   mock = startOpenAIMock();
-  g = await startGateway(`accounts:
-  - name: openai-main
-    provider: openai
-    base_url: ${mock.url}
-    auth: { api_key: ${MOCK_KEY} }
-    models: [{ name: gpt-4o-mini, types: [chat] }]
-    access: { users: [team:everyone] }
-`);
+  g = await startGateway(openAIAccountConfig(mock.url, MOCK_KEY));
   key = g.key("user:eve@example.com", { teams: ["everyone"] });
 });
 

@@ -59,3 +59,15 @@ export async function startGateway(yaml: string, settings: Partial<GatewaySettin
     },
   };
 }
+
+/** A config with one OpenAI account (`openai-main`, model gpt-4o-mini) at `url`, open to every key. */
+export function openAIAccountConfig(url: string, apiKey: string): string {
+  return `accounts:
+  - name: openai-main
+    provider: openai
+    base_url: ${url}
+    auth: { api_key: ${apiKey} }
+    models: [{ name: gpt-4o-mini, types: [chat] }]
+    access: { users: [team:everyone] }
+`;
+}

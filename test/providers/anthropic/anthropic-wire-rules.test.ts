@@ -8,7 +8,7 @@ import { describe, expect, test } from "bun:test";
 import { GatewayError } from "../../../src/http/errors.ts";
 import { TOOL_IDS_REWRITTEN_NOTE, ToolUseIds } from "../../../src/providers/anthropic/tool-use-ids.ts";
 import { checkAnthropicRequest } from "../../mocks/anthropic.ts";
-import { translate, WEATHER_TOOL } from "./helpers.ts";
+import { expectBadRequest, translate, WEATHER_TOOL } from "./helpers.ts";
 
 const HEADERS = { "x-api-key": "k", "anthropic-version": "2023-06-01" };
 /** The translation, which the mock (Anthropic's rules) must accept. */
@@ -18,19 +18,7 @@ function accepted(body: Record<string, any>) {
   return r;
 }
 
-function rejects(body: Record<string, any>, param: string): GatewayError {
-  let caught: unknown;
-  try {
-    translate(body);
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(GatewayError);
-  const err = caught as GatewayError;
-  expect(err.status).toBe(400);
-  expect(err.param).toBe(param);
-  return err;
-}
+const rejects = (body: Record<string, any>, param: string) => expectBadRequest(() => translate(body), param);
 
 const call = (id: string, city = "Oslo") => ({ id, type: "function", function: { name: "get_weather", arguments: JSON.stringify({ location: city }) } });
 

@@ -5,6 +5,8 @@ import { join, resolve } from "node:path";
 import type { AccountRecord, CallContext, ModelRecord, StreamItem } from "../../../src/providers/types.ts";
 import { parseChunksFile, type AnthropicEvent } from "../../mocks/anthropic.ts";
 import { sharedPath } from "../../helpers/shared.ts";
+import { expect } from "bun:test";
+import { GatewayError } from "../../../src/http/errors.ts";
 
 export const FIXTURES_DIR = sharedPath("fixtures/recorded/anthropic");
 
@@ -170,3 +172,20 @@ export const ANTHROPIC_WEATHER_TOOL = {
   input_schema: WEATHER_TOOL.function.parameters,
 };
 
+
+/** Runs `run`, which must throw the gateway's 400 (invalid_request_error) naming `param` (and matching `message`). */
+export function expectBadRequest(run: () => unknown, param: string, message?: RegExp | string): GatewayError {
+  let caught: unknown;
+  try {
+    run();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(GatewayError);
+  const err = caught as GatewayError;
+  expect(err.status).toBe(400);
+  expect(err.type).toBe("invalid_request_error");
+  expect(err.param).toBe(param);
+  if (message !== undefined) expect(err.message).toMatch(message);
+  return err;
+}

@@ -2,25 +2,12 @@
 import { describe, expect, test } from "bun:test";
 import { GatewayError } from "../../../src/http/errors.ts";
 import { toAnthropicRequest } from "../../../src/providers/anthropic/to-anthropic-request.ts";
+import { expectBadRequest } from "./helpers.ts";
 
 const translate = (body: Record<string, any>, dropUnsupported = false) =>
   toAnthropicRequest(body, { model: "claude-sonnet-4-5-20250929", defaultMaxTokens: 64000, dropUnsupported });
 
-function rejects(body: Record<string, any>, param: string, message?: RegExp | string): GatewayError {
-  let caught: unknown;
-  try {
-    translate(body);
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(GatewayError);
-  const err = caught as GatewayError;
-  expect(err.status).toBe(400);
-  expect(err.type).toBe("invalid_request_error");
-  expect(err.param).toBe(param);
-  if (message !== undefined) expect(err.message).toMatch(message);
-  return err;
-}
+const rejects = (body: Record<string, any>, param: string, message?: RegExp | string) => expectBadRequest(() => translate(body), param, message);
 
 const hi = [{ role: "user", content: "Hi" }];
 const weatherTool = {
