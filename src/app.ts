@@ -10,7 +10,7 @@ import { FORM_ENDPOINTS, modelForm } from "./api/model-form.ts";
 import { getModel, listModels } from "./api/models.ts";
 import { JSON_ENDPOINTS, modelJson } from "./api/model-json.ts";
 import { passthrough } from "./api/passthrough.ts";
-import { rejected } from "./core/dispatch.ts";
+import { rejected, toGatewayError, unlogged } from "./core/dispatch.ts";
 import type { Gateway } from "./core/gateway.ts";
 import { authenticate } from "./http/auth.ts";
 import { errorResponse, GatewayError, invalidJson } from "./http/errors.ts";
@@ -54,9 +54,10 @@ function decodedModelId(raw: string): string {
 }
 
 export function toErrorResponse(code: string | number, error: any): Response {
-  if (error instanceof GatewayError) return errorResponse(error);
+  // every error answer carries an id (a logged request's is its log row's)
+  if (error instanceof GatewayError) return errorResponse(unlogged(error));
   // Elysia wraps what a body parser throws (our 413 and invalid-JSON errors) in a ParseError
-  if (error?.cause instanceof GatewayError) return errorResponse(error.cause);
+  if (error?.cause instanceof GatewayError) return errorResponse(unlogged(error.cause));
   switch (code) {
     case "VALIDATION":
       return errorResponse(validationError(error.valueError ?? error.all?.[0]));
@@ -65,8 +66,8 @@ export function toErrorResponse(code: string | number, error: any): Response {
     case "NOT_FOUND":
       return errorResponse(new GatewayError(404, "Unknown path", { code: "unknown_path" }));
     default:
-      console.error("unhandled error:", error?.stack ?? error);
-      return errorResponse(new GatewayError(500, "Internal error in the gateway", { type: "api_error", code: "internal_error" }));
+      // (toGatewayError reports anything it does not know as an internal error; a body nested too deep is a 400)
+      return errorResponse(unlogged(toGatewayError(error)));
   }
 }
 

@@ -4,6 +4,7 @@ import type { Principal } from "../core/access.ts";
 import { cancelWithClient, failed, JSON_HEADERS, responseHeaders, startInference, type HeaderPairs } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { encodeChatStream, NON_OPENAI_NAMES, readUntilContent, stripNonOpenAI } from "../http/sse.ts";
+import { scrubCredentials } from "../core/credential-scrub.ts";
 import { adapterFor } from "../providers/registry.ts";
 import { answerWithProvider } from "../usage/normalize.ts";
 
@@ -48,7 +49,8 @@ export async function chatCompletions(gw: Gateway, p: Principal, body: Record<st
         text = JSON.stringify(result.body);
         log.finish(200, result.body.usage);
       }
-      return new Response(text, { headers: responseHeaders(target, log.id, JSON_HEADERS) });
+      // an upstream that quotes the credential in its answer: cut out (the same string when it does not)
+      return new Response(scrubCredentials(target.account.name, text), { headers: responseHeaders(target, log.id, JSON_HEADERS) });
     }
     log.stream = true;
     const head = await readUntilContent(result.items, target.account.name);

@@ -4,6 +4,7 @@ import type { Principal } from "../core/access.ts";
 import { failed, JSON_HEADERS, responseHeaders, startInference } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { typeNotSupported } from "../core/resolve.ts";
+import { scrubCredentials } from "../core/credential-scrub.ts";
 import { adapterFor } from "../providers/registry.ts";
 
 export const EmbeddingsBody = t.Object(
@@ -23,7 +24,7 @@ export async function embeddings(gw: Gateway, p: Principal, body: Record<string,
     const res = await adapter.embeddings(call, body);
     res.body.provider = target.account.name;
     log.finish(res.status, res.body.usage);
-    return new Response(JSON.stringify(res.body), {
+    return new Response(scrubCredentials(target.account.name, JSON.stringify(res.body)), {
       status: res.status,
       headers: responseHeaders(target, log.id, JSON_HEADERS),
     });

@@ -52,7 +52,7 @@ export async function modelJson(gw: Gateway, p: Principal, request: Request, pat
  */
 export async function answerAsWritten(call: InferenceCall, res: UpstreamReply): Promise<Response> {
   const { target, log } = call;
-  const contentType = res.headers.get("content-type") ?? "application/json";
+  const contentType = (res.headers.get("content-type") ?? "application/json").toLowerCase();
   const headers = responseHeaders(target, log.id, [["content-type", contentType]]);
   const account = target.account.name;
   if (contentType.includes("text/event-stream") && res.body) {
@@ -61,7 +61,7 @@ export async function answerAsWritten(call: InferenceCall, res: UpstreamReply): 
   }
   if (!contentType.includes("json") && res.body) {
     log.finish(res.status, null);
-    return new Response(/^text\//i.test(contentType) ? scrubbed(res.body, account) : res.body, { status: res.status, headers });
+    return new Response(/^text\/|xml/.test(contentType) ? scrubbed(res.body, account) : res.body, { status: res.status, headers });
   }
   // an upstream that quotes the request back would show the client the credential: cut out
   let text = scrubCredentials(account, res.bufferedText?.() ?? (await res.text()));

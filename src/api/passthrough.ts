@@ -61,45 +61,27 @@ export async function passthrough(gw: Gateway, p: Principal, request: Request, p
     }
     let target: Target = { account, model: anyModel(account), id: `${account.name}/*` };
     let body: Uint8Array | string | FormData | undefined;
-    let named = false;
+    const type = PATH_TYPES[canonicalPath(path)] ?? null;
+    // every model the request names is checked and sent as its upstream id; the first one found is the request's
+    const check = new ModelCheck(gw, p, account, type, log);
+    const url = new URL(request.url);
+    let search = url.search;
+    const queryModel = [...url.searchParams.keys()].filter((k) => k.toLowerCase() === "model");
+    if (queryModel.length) {
+      for (const k of queryModel) url.searchParams.set(k, check.upstreamId(url.searchParams.get(k)!));
+      search = url.search;
+    }
     if (request.method !== "GET" && request.method !== "HEAD" && request.body) {
       // read whole (within the limit) whatever its content type says: an upstream may read a body as JSON (or a
       // form) whatever the header claims, so the gateway looks for a model in anything that could be one
       const bytes = await readBodyBytes(request, gw.settings.maxBodyBytes);
-      const type = PATH_TYPES[canonicalPath(path)] ?? null;
-      const contentType = request.headers.get("content-type") ?? "";
-      body = bytes;
-      if (/^multipart\/form-data/i.test(contentType)) {
-        const form = await formOf(bytes, contentType);
-        const model = form?.get("model");
-        if (form && model != null) {
-          if (typeof model !== "string") throw modelNotAString();
-          target = modelTarget(gw, p, account, model, type, log);
-          form.set("model", target.model.modelId);
-          body = form;
-          named = true;
-        }
-      } else {
-        const text = DECODER.decode(bytes);
-        if (looksLikeJsonObject(text)) {
-          const json = jsonObject(text);
-          if (json === undefined) {
-            // JSON the gateway cannot read (NaN, a trailing comma) that names a model: a laxer upstream could
-            if (MODEL_NAME.test(text)) throw new GatewayError(400, "The request body names a model but is not valid JSON", { param: "model", code: "invalid_json" });
-          } else if ("model" in json) {
-            if (typeof json.model !== "string") throw modelNotAString();
-            target = modelTarget(gw, p, account, json.model, type, log);
-            json.model = target.model.modelId;
-            body = JSON.stringify(json);
-            named = true;
-          }
-        }
-      }
+      body = await checkedBody(bytes, request.headers.get("content-type") ?? "", check);
     }
+    if (check.first) target = check.first;
     const call = new InferenceCall(target, upstreamSignal(requestTimeoutMs(gw, request.headers), log), gw, log);
-    const res = await adapter.proxy(call, request, path, body);
+    const res = await adapter.proxy(call, request, path, body, search);
     if (!res.ok) return await upstreamFailure(res, account.name, log);
-    if (named) return await answerAsWritten(call, res as unknown as UpstreamReply);
+    if (check.first) return await answerAsWritten(call, res as unknown as UpstreamReply);
     log.finish(res.status, null, null, account.name);
     for (const [k, v] of responseHeaders(undefined, log.id)) res.headers.set(k, v);
     // an upstream that reflects the request (a debug endpoint, some proxies) would show the client the credential
@@ -117,10 +99,108 @@ export function isTextual(contentType: string | null): boolean {
   return contentType === null || /json|^text\/|event-stream|xml|javascript|x-www-form-urlencoded/i.test(contentType);
 }
 
-/** A model key in JSON text (a name in a string value has its quotes escaped). */
-const MODEL_NAME = /"model"\s*:/;
-
 const modelNotAString = () => new GatewayError(400, "'model' must be a string", { param: "model", code: "invalid_type" });
+const unreadable = (what: string) =>
+  new GatewayError(400, `The request body ${what}: the gateway cannot check the model it names`, { param: "model", code: "invalid_body" });
+
+/**
+ * The models a pass-through request names, checked as it names them: each must be one of the account's that the
+ * key may use, and goes up as its upstream id; the first has the path's type (nested ones, such as a realtime
+ * session's transcription model, are checked for access only).
+ */
+class ModelCheck {
+  first: Target | null = null;
+  constructor(
+    private gw: Gateway,
+    private p: Principal,
+    private account: AccountRecord,
+    private type: ModelType | null,
+    private log: RequestLog,
+  ) {}
+  upstreamId(model: string): string {
+    const t = modelTarget(this.gw, this.p, this.account, model, this.first === null ? this.type : null, this.log, this.first === null);
+    this.first ??= t;
+    return t.model.modelId;
+  }
+}
+
+/** A JSON value with every `model` key (in any case, at any depth but inside `metadata`) checked and rewritten. */
+function checkJson(v: any, check: ModelCheck, top: boolean): boolean {
+  let changed = false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (x && typeof x === "object" && checkJson(x, check, false)) changed = true;
+    return changed;
+  }
+  const keys = Object.keys(v);
+  const named = keys.filter((k) => k.toLowerCase() === "model");
+  if (named.length > 1 && new Set(named.map((k) => v[k])).size > 1) throw unreadable("names more than one model in one place");
+  for (const k of named) {
+    if (typeof v[k] === "string") {
+      v[k] = check.upstreamId(v[k]);
+      changed = true;
+    } else if (top) throw modelNotAString();
+  }
+  for (const k of keys) {
+    const x = v[k];
+    if (k !== "metadata" && x && typeof x === "object" && checkJson(x, check, false)) changed = true;
+  }
+  return changed;
+}
+
+/** JSON text → its object with the models checked (and the text to send), or the reason it cannot be checked. */
+function checkJsonText(text: string, check: ModelCheck): string {
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // JSON the gateway cannot read (NaN, comments, JSON5) that mentions a model: a laxer upstream could read it
+    if (/model/i.test(text)) throw unreadable("is not JSON the gateway can read and mentions a model");
+    return text;
+  }
+  if (json === null || typeof json !== "object") return text;
+  return checkJson(json, check, true) ? JSON.stringify(json) : text;
+}
+
+/** The body to send: as it came when it names no model, else with each model checked and rewritten. */
+async function checkedBody(bytes: Uint8Array, contentType: string, check: ModelCheck): Promise<Uint8Array | string | FormData> {
+  if (/^multipart\/form-data/i.test(contentType)) {
+    let form: FormData;
+    try {
+      form = await new Response(bytes as BodyInit, { headers: { "content-type": contentType } }).formData();
+    } catch {
+      if (/model/i.test(Buffer.from(bytes).toString("latin1"))) throw unreadable("is a form the gateway cannot read");
+      return bytes;
+    }
+    let changed = false;
+    for (const [k, v] of [...form.entries()]) {
+      if (typeof v !== "string") continue;
+      if (k.replace(/\[\]$/, "").toLowerCase() === "model") {
+        form.set(k, check.upstreamId(v));
+        changed = true;
+      } else if (looksLikeJsonObject(v)) {
+        // a field that holds JSON (a realtime call's `session`)
+        const checked = checkJsonText(v, check);
+        if (checked !== v) {
+          form.set(k, checked);
+          changed = true;
+        }
+      }
+    }
+    return changed ? form : bytes;
+  }
+  if (/^application\/x-www-form-urlencoded/i.test(contentType)) {
+    const params = new URLSearchParams(DECODER.decode(bytes));
+    const keys = [...params.keys()].filter((k) => k.toLowerCase() === "model");
+    if (!keys.length) return bytes;
+    for (const k of keys) params.set(k, check.upstreamId(params.get(k)!));
+    return params.toString();
+  }
+  if (isWideText(bytes)) throw unreadable("is JSON in UTF-16 or UTF-32; send UTF-8");
+  const text = DECODER.decode(bytes);
+  if (!looksLikeJsonObject(text)) return bytes;
+  const checked = checkJsonText(text, check);
+  return checked === text ? bytes : checked;
+}
 
 /** Text that an upstream would read as a JSON object: `{` first, after blanks and a byte-order mark. */
 function looksLikeJsonObject(text: string): boolean {
@@ -132,13 +212,12 @@ function looksLikeJsonObject(text: string): boolean {
   return false;
 }
 
-async function formOf(bytes: Uint8Array, contentType: string): Promise<FormData | null> {
-  try {
-    return await new Response(bytes as BodyInit, { headers: { "content-type": contentType } }).formData();
-  } catch {
-    // not a form the gateway can read: sent as it came (the upstream cannot read it either)
-    return null;
-  }
+/** UTF-16 or UTF-32 text that begins a JSON object (a byte-order mark, or `{` with zero bytes beside it). */
+function isWideText(b: Uint8Array): boolean {
+  if (b.length < 2) return false;
+  if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) return true;
+  for (let i = 0; i < Math.min(b.length, 8); i++) if (b[i] === 0) return b.includes(123) && b.indexOf(123) < 8;
+  return false;
 }
 
 /**
@@ -146,7 +225,17 @@ async function formOf(bytes: Uint8Array, contentType: string): Promise<FormData 
  * and `/v1//chat/completions` miss the typed routes and come here; they are still held to the type of the path.
  */
 export function canonicalPath(path: string): string {
-  return ("/" + path.toLowerCase().split("/").filter((seg) => seg !== "" && seg !== ".").join("/")).replace(/\/+$/, "") || "/";
+  let decoded = path;
+  try {
+    // percent-encoded letters and slashes (`/v1/chat%2Fcompletions`) are what a decoding router reads
+    decoded = decodeURIComponent(path);
+  } catch {}
+  const segs = decoded
+    .toLowerCase()
+    .split("/")
+    .map((seg) => seg.replace(/;.*$/, "").trim().replace(/\u0000/g, ""))
+    .filter((seg) => seg !== "" && seg !== ".");
+  return "/" + segs.join("/");
 }
 
 /** What a pass-through call on an account may name when its body names no model. */
@@ -154,19 +243,10 @@ function anyModel(account: AccountRecord): ModelRecord {
   return { account: account.name, name: "*", modelId: "*", types: [] };
 }
 
-function jsonObject(text: string): Record<string, any> | undefined {
-  try {
-    const v = JSON.parse(text);
-    return v && typeof v === "object" && !Array.isArray(v) ? v : undefined;
-  } catch {
-    // not JSON after all: the upstream answers it
-    return undefined;
-  }
-}
 
 /** The body's model, as one of the header's account (bare or `account/model`), checked like a typed endpoint's. */
-function modelTarget(gw: Gateway, p: Principal, account: AccountRecord, model: string, type: ModelType | null, log: RequestLog): Target {
-  log.requestedModel = model;
+function modelTarget(gw: Gateway, p: Principal, account: AccountRecord, model: string, type: ModelType | null, log: RequestLog, first = true): Target {
+  if (first) log.requestedModel = model;
   const target = lookupTarget(gw.registry, model, account.name);
   if (target.account !== account) {
     throw new GatewayError(400, `The model ${target.id} is not a model of the account '${account.name}' named by x-tfy-provider-name`, {
@@ -174,7 +254,7 @@ function modelTarget(gw: Gateway, p: Principal, account: AccountRecord, model: s
       code: "model_account_mismatch",
     });
   }
-  log.setTarget(target);
+  if (first) log.setTarget(target);
   return checkTarget(p, target, type);
 }
 

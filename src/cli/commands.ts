@@ -20,10 +20,10 @@ function when(v: string | undefined, what: string, direction: "past" | "future" 
   return n;
 }
 
-/** Text with its control characters (C0, DEL, C1) written as escapes: `\n`, `\x1b`. */
+/** Text with its control characters (C0, DEL, C1, bidi overrides) written as escapes: `\n`, `\x1b`, `\u202e`. */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
-    c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "\t" ? "\\t" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) =>
+    c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "\t" ? "\\t" : c.charCodeAt(0) > 0xff ? `\\u${c.charCodeAt(0).toString(16)}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
   );
 }
 

@@ -1,5 +1,6 @@
 /** One upstream attempt: the call context (timeout, cancellation) and the response headers every inference answer carries. */
 import { badRequest, GatewayError } from "../http/errors.ts";
+import { randomId } from "./secrets.ts";
 import { parseMetadataHeader } from "../http/metadata.ts";
 import type { CallContext, ModelType, Target } from "../providers/types.ts";
 import { RequestLog } from "../usage/request-log.ts";
@@ -190,12 +191,29 @@ export function failed(log: RequestLog, e: unknown, accountName?: string): Gatew
   return err;
 }
 
+/** The error of a request that is not logged (no valid key, a model listing): its answer still carries an id. */
+export function unlogged(e: unknown): GatewayError {
+  const err = toGatewayError(e);
+  err.requestId ??= randomId("req_");
+  return err;
+}
+
 /**
  * A request refused before its call started (a body that is not JSON, a schema violation, a missing model): logged
  * like any other, once (an error that already ended a logged request has its id and is not logged again).
  */
-export function rejected(gw: Gateway, p: Principal, endpoint: string, e: unknown, method = "POST"): GatewayError {
+export function rejected(gw: Gateway, p: Principal, endpoint: string, e: unknown, model?: unknown): GatewayError {
   const err = toGatewayError(e);
-  if (err.requestId === undefined) failed(new RequestLog(gw, p, endpoint, method), err);
+  if (err.requestId === undefined) {
+    const log = new RequestLog(gw, p, endpoint);
+    // the model the body named, when it named one: logged with its account (no checks: the request is refused anyway)
+    if (typeof model === "string" && model !== "") {
+      log.requestedModel = model;
+      try {
+        log.setTarget(lookupTarget(gw.registry, model, null));
+      } catch {}
+    }
+    failed(log, err);
+  }
   return err;
 }

@@ -10,7 +10,7 @@ import type { ValueError } from "@sinclair/typebox/value";
 import { ChatBody, chatCompletions } from "../api/chat.ts";
 import { EmbeddingsBody, embeddings } from "../api/embeddings.ts";
 import type { Principal } from "../core/access.ts";
-import { rejected, toGatewayError } from "../core/dispatch.ts";
+import { rejected, unlogged } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { authenticate } from "./auth.ts";
 import { errorResponse, GatewayError, pathToParam } from "./errors.ts";
@@ -33,14 +33,15 @@ function route(gw: Gateway, endpoint: string, schema: TSchema, handler: Handler)
   const check = TypeCompiler.Compile(schema);
   return async (request: Request): Promise<Response> => {
     let principal: Principal | undefined;
+    let body: any;
     try {
       principal = authenticate(gw.registry, request.headers);
-      const body = await readJsonBody(request, gw.settings.maxBodyBytes);
+      body = await readJsonBody(request, gw.settings.maxBodyBytes);
       if (!check.Check(body)) throw validationError(check.Errors(body).First());
       return await handler(gw, principal, body as Record<string, any>, request);
     } catch (e) {
       // a request without a valid key is not logged (its 401 says why); any other refusal is
-      return errorResponse(principal === undefined ? toGatewayError(e) : rejected(gw, principal, endpoint, e));
+      return errorResponse(principal === undefined ? unlogged(e) : rejected(gw, principal, endpoint, e, body?.model));
     }
   };
 }

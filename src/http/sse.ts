@@ -4,6 +4,7 @@
  * `provider`, reports first token and usage, sends a comment as heartbeat when the upstream is quiet.
  */
 import { GatewayError } from "./errors.ts";
+import { scrubCredentials } from "../core/credential-scrub.ts";
 import type { StreamItem } from "../providers/types.ts";
 import { fetchFailure, type ItemSource } from "../providers/upstream.ts";
 import { withProvider } from "../usage/normalize.ts";
@@ -134,7 +135,8 @@ export function encodeChatStream(
   let sent = 0;
   const send = (ctrl: ReadableStreamDefaultController<Uint8Array>, text: string) => {
     sent++;
-    ctrl.enqueue(enc.encode(text));
+    // an upstream that quotes the credential in its answer (a reflecting mock, a broken proxy): cut out
+    ctrl.enqueue(enc.encode(scrubCredentials(hooks.provider, text)));
   };
 
   const end = (error: GatewayError | null) => {

@@ -150,5 +150,5 @@ export interface ProviderAdapter {
   postForm?(ctx: CallContext, path: string, form: FormData): Promise<UpstreamReply>;
   /** Raw pass-through of any other OpenAI path (OpenAI-compatible kinds only). */
   /** `body`, when given, is sent in place of the request's own (read whole by the gateway; a form: its own content type) */
-  proxy?(ctx: CallContext, req: Request, path: string, body?: string | Uint8Array | FormData): Promise<Response>;
+  proxy?(ctx: CallContext, req: Request, path: string, body?: string | Uint8Array | FormData, search?: string): Promise<Response>;
 }

@@ -20,6 +20,42 @@ export function normalizeUsage(u: any): Usage | null {
   };
 }
 
+/**
+ * Usage as it can be: no negative count, cached and cache-write tokens within the prompt, reasoning within the
+ * completion, whole numbers. An upstream that reports otherwise (a mock generating random numbers, a broken server)
+ * must not make a negative cost or a bill larger than the tokens were; the same object when nothing was wrong,
+ * else a corrected copy.
+ */
+export function saneUsage(u: Usage): Usage {
+  const ok = (x: number) => x >= 0 && Number.isInteger(x);
+  if (
+    ok(u.promptTokens) &&
+    ok(u.completionTokens) &&
+    ok(u.cachedTokens) &&
+    ok(u.cacheWriteTokens) &&
+    ok(u.cacheWrite1hTokens) &&
+    ok(u.reasoningTokens) &&
+    u.cachedTokens + u.cacheWriteTokens <= u.promptTokens &&
+    u.cacheWrite1hTokens <= u.cacheWriteTokens &&
+    u.reasoningTokens <= u.completionTokens
+  ) {
+    return u;
+  }
+  const whole = (x: number) => (x > 0 ? Math.round(x) : 0);
+  const promptTokens = whole(u.promptTokens);
+  const completionTokens = whole(u.completionTokens);
+  const cachedTokens = Math.min(whole(u.cachedTokens), promptTokens);
+  const cacheWriteTokens = Math.min(whole(u.cacheWriteTokens), promptTokens - cachedTokens);
+  return {
+    promptTokens,
+    completionTokens,
+    cachedTokens,
+    cacheWriteTokens,
+    cacheWrite1hTokens: Math.min(whole(u.cacheWrite1hTokens), cacheWriteTokens),
+    reasoningTokens: Math.min(whole(u.reasoningTokens), completionTokens),
+  };
+}
+
 /** Which object of OpenAI's usage a key sits in: the top level, or one of its details objects. */
 const enum In {
   Top,

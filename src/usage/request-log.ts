@@ -3,7 +3,7 @@ import type { Principal } from "../core/access.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { randomId } from "../core/secrets.ts";
 import type { Target, Usage } from "../providers/types.ts";
-import { normalizeUsage } from "./normalize.ts";
+import { normalizeUsage, saneUsage } from "./normalize.ts";
 import { costOf } from "./pricing.ts";
 
 /** an error as logged: long enough for any message, not for a client to fill the disk through one */
@@ -57,9 +57,11 @@ export class RequestLog {
   }
 
   /** `finish` with the usage already normalised. */
-  finishWithUsage(status: number, usage: Usage | null, error?: string | null, accountName?: string): void {
+  finishWithUsage(status: number, reported: Usage | null, error?: string | null, accountName?: string): void {
     if (this.done) return;
     this.done = true;
+    const usage = reported === null ? null : saneUsage(reported);
+    if (usage !== reported) this.notes.push(`the upstream reported impossible usage (${JSON.stringify(reported)}): counted as ${JSON.stringify(usage)}`);
     this.finishHook?.finished();
     const t = this.target;
     const p = this.principal;

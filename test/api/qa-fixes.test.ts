@@ -38,6 +38,16 @@ beforeAll(async () => {
     const body = req.method === "POST" && req.headers.get("content-type")?.includes("json") ? await req.json() : null;
     seen.push({ path: url.pathname, body, auth });
     const [, kind] = url.pathname.split("/");
+    if (kind === "reflect") {
+      // an upstream that puts the credential it was sent in its answer (a reflecting mock, a broken proxy)
+      if (url.pathname.endsWith("/embeddings")) return Response.json({ object: "list", data: [{ object: "embedding", index: 0, embedding: [0.1] }], model: auth, usage: { prompt_tokens: 1, total_tokens: 1 } });
+      if (body?.stream) {
+        const chunk = (content: string, finish: string | null) =>
+          `data: ${JSON.stringify({ id: "r1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
+        return new Response(chunk("you sent ", null) + chunk(String(auth), null) + chunk("", "stop") + "data: [DONE]\n\n", { headers: { "content-type": "text/event-stream" } });
+      }
+      return Response.json(completion(`you sent ${auth}`, "m", { prompt_tokens: 1, completion_tokens: 1 }));
+    }
     if (kind === "echo" && url.pathname.endsWith("/echo-headers")) {
       // a debug endpoint that reflects the request, with a 200; streamed in small pieces when asked
       const text = JSON.stringify({ headers: { authorization: auth } });
@@ -56,7 +66,7 @@ beforeAll(async () => {
           { headers: { "content-type": "text/event-stream" } },
         );
       }
-      return new Response(text, { headers: { "content-type": "application/json" } });
+      return new Response(text, { headers: { "content-type": "application/json", "x-echo-auth": String(auth) } });
     }
     if (kind === "echo") {
       // an upstream that prints what it was sent
@@ -128,10 +138,10 @@ beforeAll(async () => {
     provider: openai-compatible
     base_url: ${url}
     auth: { api_key: ${key} }
-    models: [{ name: m, types: [chat] }]
+    models: [{ name: m, types: [chat, embedding] }]
     access: { users: [team:everyone] }`;
   g = await startGateway(
-    `accounts:${simple("echo", base("echo"), SECRET)}${simple("stall", base("stall"), "sk-stall-key-000")}${simple("dropper", `http://127.0.0.1:${(dropper.address() as any).port}/v1`, "sk-drop-key-000")}${simple("named", base("named"), "sk-named-key-000")}${simple("bare", base("bare"), "sk-bare-key-000")}${simple("plain", base("plain"), "sk-plain-key-000")}
+    `accounts:${simple("echo", base("echo"), SECRET)}${simple("stall", base("stall"), "sk-stall-key-000")}${simple("dropper", `http://127.0.0.1:${(dropper.address() as any).port}/v1`, "sk-drop-key-000")}${simple("named", base("named"), "sk-named-key-000")}${simple("bare", base("bare"), "sk-bare-key-000")}${simple("reflect", base("reflect"), "sk-reflect-secret-0000")}${simple("plain", base("plain"), "sk-plain-key-000")}
     stream_usage: false
   - name: main
     provider: openai
@@ -140,6 +150,7 @@ beforeAll(async () => {
     models:
       - { name: gpt-4o-mini, types: [chat, responses] }
       - { name: chat-only, model_id: gpt-4.1-nano, types: [chat] }
+      - { name: rt, model_id: gpt-realtime, types: [realtime] }
       - name: support-bot
         model_id: "ft:gpt-4o-mini:acme::abc123"
         types: [chat, responses]
@@ -457,4 +468,53 @@ test("an upstream that reflects the request with a 200: the credential is cut ou
     expect(text).toContain('"authorization":"Bearer <redacted>"');
     expect(text).not.toContain(SECRET);
   }
+});
+
+test("an upstream that puts the credential in a chat answer, a stream or embeddings: cut out; a reflecting response header too", async () => {
+  const c = g.client(user);
+  const plain = await c.chat.completions.create({ model: "reflect/m", messages: [{ role: "user", content: "hi" }] });
+  expect(plain.choices[0]!.message.content).toBe("you sent Bearer <redacted>");
+  const stream = await c.chat.completions.create({ model: "reflect/m", stream: true, messages: [{ role: "user", content: "hi" }] });
+  let text = "";
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+  expect(text).toBe("you sent Bearer <redacted>");
+  const emb = await c.embeddings.create({ model: "reflect/m", input: "x", encoding_format: "float" });
+  expect(emb.model).toBe("Bearer <redacted>");
+  const r = await fetch(g.url + "/v1/echo-headers", { headers: { authorization: `Bearer ${user}`, "x-tfy-provider-name": "echo" } });
+  expect(r.headers.get("x-echo-auth")).toBe("Bearer <redacted>");
+});
+
+test("pass-through: models named anywhere in the request are checked (nested, any case, the query, a form's JSON field, url-encoded), and what cannot be read is refused", async () => {
+  const send = (path: string, body: BodyInit | null, contentType?: string) =>
+    fetch(g.url + path, {
+      method: "POST",
+      headers: { authorization: `Bearer ${user}`, "x-tfy-provider-name": "main", ...(contentType ? { "content-type": contentType } : {}) },
+      body,
+    });
+  const json = "application/json";
+  // a realtime session's model, nested
+  expect((await send("/v1/realtime/client_secrets", JSON.stringify({ session: { type: "realtime", model: "support-bot" } }), json)).status).toBe(403);
+  seen.length = 0;
+  expect((await send("/v1/realtime/client_secrets", JSON.stringify({ session: { type: "realtime", model: "rt" } }), json)).status).toBe(200);
+  expect(seen.at(-1)!.body.session.model).toBe("gpt-realtime");
+  // the query
+  expect((await send("/v1/realtime/calls?model=support-bot", "v=0", "application/sdp")).status).toBe(403);
+  // any case; two that disagree
+  expect((await send("/v1/responses", JSON.stringify({ MODEL: "support-bot", input: "x" }), json)).status).toBe(403);
+  expect((await send("/v1/responses", JSON.stringify({ model: "gpt-4o-mini", Model: "support-bot", input: "x" }), json)).status).toBe(400);
+  // url-encoded, and a form field holding JSON
+  expect((await send("/v1/responses", "model=support-bot&input=x", "application/x-www-form-urlencoded")).status).toBe(403);
+  const form = new FormData();
+  form.set("sdp", "v=0");
+  form.set("session", JSON.stringify({ type: "realtime", model: "support-bot" }));
+  expect((await send("/v1/realtime/calls", form)).status).toBe(403);
+  // JSON the gateway cannot read that mentions a model in any spelling, and JSON that is not UTF-8
+  expect((await send("/v1/responses", '{model: "support-bot"}', json)).status).toBe(400);
+  expect((await send("/v1/responses", Buffer.from("\ufeff" + JSON.stringify({ model: "support-bot" }), "utf16le"), json)).status).toBe(400);
+  // a typed path spelled with percent-encoding keeps its type
+  const typed = await send("/v1/%65mbeddings", JSON.stringify({ model: "chat-only", input: "x" }), json);
+  expect(typed.status).toBe(400);
+  expect((await typed.json()).error.message).toBe("embedding is not supported for the model main/chat-only");
+  // metadata is the client's own: a "model" in it is not a model
+  expect((await send("/v1/responses", JSON.stringify({ model: "gpt-4o-mini", input: "x", metadata: { model: "anything" } }), json)).status).toBe(200);
 });

@@ -3,6 +3,7 @@
  * with the upstream model id and the account's credential; responses come back untouched.
  */
 import { GatewayError } from "../../http/errors.ts";
+import { scrubCredentials } from "../../core/credential-scrub.ts";
 import { isContentChunk, unreadableEvent } from "../../http/sse.ts";
 import { fixedItemSource, openAIErrorFields, sseItemSource, upstreamError, upstreamFetch, type ItemSource } from "../upstream.ts";
 import { completionToChunks } from "./completion-chunks.ts";
@@ -62,12 +63,13 @@ export function openAIItemSource(body: ReadableStream<Uint8Array>, account: stri
       return;
     }
     if (obj && obj.error) {
-      const f: { message?: string; type?: string; code?: string | null } = openAIErrorFields(obj) ?? {};
+      const f: { message?: string; type?: string; code?: string | null; param?: string | null } = openAIErrorFields(obj) ?? {};
       const status = typeof obj.error.status === "number" ? obj.error.status : 502;
       out.enqueue({
         error: new GatewayError(status, `Upstream error from account '${account}': ${f.message ?? "stream error"}`, {
           type: f.type,
           code: f.code ?? null,
+          param: f.param ?? null,
           account,
         }),
       });
@@ -197,6 +199,8 @@ function startsWithBrace(text: string): boolean {
   return false;
 }
 
+const HOP_HEADERS = ["content-encoding", "content-length", "transfer-encoding", "set-cookie", "connection", "keep-alive", "proxy-authenticate", "proxy-connection", "te", "trailer", "upgrade"];
+
 export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): ProviderAdapter {
   const profile = OPENAI_PROFILES[kind]!;
   return {
@@ -247,7 +251,7 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
       return sent.then((res) => replyOrError(account.name, res));
     },
 
-    async proxy(ctx, req, path, body): Promise<Response> {
+    async proxy(ctx, req, path, body, search): Promise<Response> {
       const account = ctx.target.account;
       const url = new URL(req.url);
       const headers = new Headers();
@@ -263,12 +267,22 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
       const init: RequestInit & { duplex?: "half" } = { method: req.method, headers, body: sent as BodyInit | null | undefined };
       // Bun/undici need duplex for streamed request bodies
       if (sent instanceof ReadableStream) init.duplex = "half";
-      const res = await upstreamFetch(ctx, baseUrlOf(account, profile) + path + url.search, init);
+      const res = await upstreamFetch(ctx, baseUrlOf(account, profile) + path + (search ?? url.search), init);
       const out = new Headers(res.headers);
-      out.delete("content-encoding");
-      out.delete("content-length");
-      out.delete("transfer-encoding");
-      out.delete("set-cookie");
+      // the body is decoded and re-framed here; cookies are the upstream's; hop-by-hop headers are this hop's; CORS
+      // is the gateway's to say (--cors-origins), not the upstream's
+      for (const h of HOP_HEADERS) out.delete(h);
+      const names: string[] = [];
+      out.forEach((_v, name) => names.push(name));
+      for (const name of names) {
+        if (name.startsWith("access-control-")) out.delete(name);
+        else {
+          // a header that quotes the request back (www-authenticate, a debug echo) must not show the credential
+          const v = out.get(name)!;
+          const clean = scrubCredentials(account.name, v);
+          if (clean !== v) out.set(name, clean);
+        }
+      }
       return new Response(res.body, { status: res.status, headers: out });
     },
   };
