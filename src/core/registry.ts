@@ -25,7 +25,8 @@ export class Registry {
     this.version = this.store.dataVersion();
     const next = new Map<string, AccountRecord>();
     for (const { spec } of readAllAccounts(this.store, this.masterKey)) {
-      rememberCredentials(spec.name, spec.auth);
+      // extra header values may carry a token too (x-api-token: …)
+      rememberCredentials(spec.name, spec.headers ? { ...spec.headers, ...spec.auth } : spec.auth);
       const models = new Map<string, ModelRecord>();
       for (const m of spec.models) {
         models.set(m.name, {

@@ -35,8 +35,12 @@ function modelRowToSpec(m: ModelRow): ModelSpec {
 }
 
 /** Secrets replaced by a marker: what the API and the CLI show. */
+/** An account as shown (admin API, CLI): credentials and extra header values (which may hold a token) redacted. */
 export function redactSpec(spec: AccountSpec): AccountSpec {
-  return { ...spec, auth: Object.fromEntries(Object.keys(spec.auth).map((k) => [k, "<redacted>"])) };
+  const redacted = (o: Record<string, string>) => Object.fromEntries(Object.keys(o).map((k) => [k, "<redacted>"]));
+  const out: AccountSpec = { ...spec, auth: redacted(spec.auth) };
+  if (spec.headers) out.headers = redacted(spec.headers);
+  return out;
 }
 
 export function readAccount(store: Store, masterKey: Buffer, name: string): AccountSpec | undefined {

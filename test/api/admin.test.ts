@@ -231,3 +231,19 @@ ${extra}`);
     expect(r.changes).toContainEqual({ account: "managed", change: "deleted" });
   });
 });
+
+test("extra header values are shown redacted, kept by a round trip, and cut out of upstream messages like the credential", async () => {
+  const created = await g.admin("/accounts", {
+    method: "POST",
+    json: { name: "hdr-acct", provider: "openai-compatible", base_url: mock.url, auth: { api_key: MOCK_KEY }, headers: { "x-upstream-token": "hdr-secret-token-123456" }, models: [{ name: "m", types: ["chat"] }] },
+  });
+  expect(created.status).toBe(201);
+  const shown = await (await g.admin("/accounts/hdr-acct")).json();
+  expect(shown.headers).toEqual({ "x-upstream-token": "<redacted>" });
+  expect(JSON.stringify(shown)).not.toContain("hdr-secret-token");
+  // a round trip of what was shown keeps the value (the upstream still gets it)
+  expect((await g.admin("/accounts/hdr-acct", { method: "PUT", json: { ...shown, models: [{ name: "m", types: ["chat"] }, { name: "m2", types: ["chat"] }] } })).status).toBe(200);
+  const { scrubCredentials } = await import("../../src/core/credential-scrub.ts");
+  expect(g.gw.registry.accounts.get("hdr-acct")!.settings.headers).toEqual({ "x-upstream-token": "hdr-secret-token-123456" });
+  expect(scrubCredentials("hdr-acct", "token hdr-secret-token-123456 refused")).toBe("token <redacted> refused");
+});

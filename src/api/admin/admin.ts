@@ -107,6 +107,8 @@ export function adminApi(gw: Gateway) {
         const raw = { ...(body as object), name: params.name } as any;
         const stored = exists ? current(params.name) : undefined;
         raw.auth = mergeAuth(raw.auth, stored?.auth);
+        // header values are shown redacted too: a round trip keeps them
+        if (raw.headers && typeof raw.headers === "object") raw.headers = mergeAuth(raw.headers, stored?.headers);
         const spec = validateAccount(raw);
         if (stored && !isAdmin(principal)) guardCredentialDestination(stored, spec);
         const change = save(spec);
