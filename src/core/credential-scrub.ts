@@ -122,7 +122,10 @@ export function credentialScrubber(account: string): TransformStream<Uint8Array,
   });
 }
 
-/** The length of the longest end of `text` that begins one of the secrets (0: none does). */
+/**
+ * The length of the longest end of `text` that begins one of the secrets, whole or in its masked form (its first
+ * characters, stars, its last four): 0 when none does.
+ */
 function partialAtEnd(text: string, secrets: string[]): number {
   let best = 0;
   for (const s of secrets) {
@@ -131,6 +134,11 @@ function partialAtEnd(text: string, secrets: string[]): number {
         best = k;
         break;
       }
+    }
+    if (s.length >= 16) {
+      // a masked form under way: the secret's first three characters, then only what a mask is made of
+      const at = text.lastIndexOf(s.slice(0, 3), text.length - 1);
+      if (at >= 0 && text.length - at <= 48 && text.length - at > best && /^[A-Za-z0-9_-]*(?:[*.…]+[A-Za-z0-9_-]*)?$/.test(text.slice(at + 3))) best = text.length - at;
     }
   }
   return best;

@@ -38,3 +38,19 @@ test("the streaming scrubber cuts a value split across reads and holds back only
   expect((await run(["ends with sk-s", "omething else"])).join("")).toBe("ends with sk-something else");
   expect(credentialScrubber("no-such-account")).toBeNull();
 });
+
+test("the streaming scrubber also cuts a masked form split across reads", async () => {
+  const { credentialScrubber } = await import("../../src/core/credential-scrub.ts");
+  rememberCredentials("scrub-d", { api_key: "sk-compact-secret-QRST" });
+  const w = credentialScrubber("scrub-d")!;
+  const writer = w.writable.getWriter();
+  const out: string[] = [];
+  const reading = (async () => {
+    const reader = w.readable.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) out.push(new TextDecoder().decode(r.value));
+  })();
+  for (const p of ["Incorrect API key provided: sk-com", "****", "******QR", "ST. Go"]) await writer.write(new TextEncoder().encode(p));
+  await writer.close();
+  await reading;
+  expect(out.join("")).toBe("Incorrect API key provided: <redacted>. Go");
+});
