@@ -5,6 +5,16 @@
  * them (decrypted); GatewayError scrubs its message when it names the account.
  */
 
+/** A header name that says its value is a secret. */
+export const SECRET_HEADER = /auth|token|key|secret|password|passwd|signature|cookie|credential|session/i;
+
+/** The headers among `headers` whose names say they carry a secret. */
+export function secretHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (SECRET_HEADER.test(k)) out[`header:${k}`] = v;
+  return out;
+}
+
 /** shorter values (a region, a flag) are not secrets and would cut ordinary words out of messages */
 const MIN_SECRET_LENGTH = 8;
 
@@ -104,20 +114,21 @@ export function scrubCredentials(account: string, text: string): string {
 export function credentialScrubber(account: string): TransformStream<Uint8Array, Uint8Array> | null {
   const set = byAccount.get(account);
   if (set === undefined || set.size === 0) return null;
+  // the bytes are read as Latin-1 (one character per byte, whatever they are) and written back the same way: an
+  // answer without a credential in it comes out byte for byte as it went in (a BOM, invalid UTF-8, binary served
+  // as text/plain); a credential (ASCII, as keys are) is matched in its bytes
   const secrets = [...set];
-  const decoder = new TextDecoder();
-  const encoder = new TextEncoder();
   let held = "";
   return new TransformStream({
     transform(chunk, ctl) {
-      const text = scrubCredentials(account, held + decoder.decode(chunk, { stream: true }));
+      const text = scrubCredentials(account, held + Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1"));
       const keep = partialAtEnd(text, secrets);
       held = text.slice(text.length - keep);
-      if (text.length > keep) ctl.enqueue(encoder.encode(text.slice(0, text.length - keep)));
+      if (text.length > keep) ctl.enqueue(Buffer.from(text.slice(0, text.length - keep), "latin1"));
     },
     flush(ctl) {
-      const rest = scrubCredentials(account, held + decoder.decode());
-      if (rest) ctl.enqueue(encoder.encode(rest));
+      const rest = scrubCredentials(account, held);
+      if (rest) ctl.enqueue(Buffer.from(rest, "latin1"));
     },
   });
 }

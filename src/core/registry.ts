@@ -5,7 +5,7 @@
 import type { Store } from "../db/client.ts";
 import { readAllAccounts } from "../db/accounts-repo.ts";
 import { apiKeys, type ApiKeyRow } from "../db/schema.ts";
-import { rememberCredentials } from "./credential-scrub.ts";
+import { rememberCredentials, secretHeaders } from "./credential-scrub.ts";
 import type { AccountRecord, ModelRecord } from "../providers/types.ts";
 
 export class Registry {
@@ -25,8 +25,9 @@ export class Registry {
     this.version = this.store.dataVersion();
     const next = new Map<string, AccountRecord>();
     for (const { spec } of readAllAccounts(this.store, this.masterKey)) {
-      // extra header values may carry a token too (x-api-token: …)
-      rememberCredentials(spec.name, spec.headers ? { ...spec.headers, ...spec.auth } : spec.auth);
+      // an extra header whose name says it carries a secret (x-api-token, x-auth-key …) is a credential too; the
+      // others (a beta flag, a team name) are not, and cutting them out of answers would change what the model said
+      rememberCredentials(spec.name, spec.headers ? { ...secretHeaders(spec.headers), ...spec.auth } : spec.auth);
       const models = new Map<string, ModelRecord>();
       for (const m of spec.models) {
         models.set(m.name, {

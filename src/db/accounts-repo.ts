@@ -2,6 +2,7 @@
 import { eq } from "drizzle-orm";
 import { diffAccounts, isUnchanged, type AccountDiff } from "../config/account-diff.ts";
 import type { AccountSpec, ModelSpec } from "../config/account-spec.ts";
+import { SECRET_HEADER } from "../core/credential-scrub.ts";
 import { decryptJson, encryptJson } from "../core/secrets.ts";
 import type { Store } from "./client.ts";
 import { accounts, models, type AccountRow, type ModelRow } from "./schema.ts";
@@ -35,11 +36,13 @@ function modelRowToSpec(m: ModelRow): ModelSpec {
 }
 
 /** Secrets replaced by a marker: what the API and the CLI show. */
-/** An account as shown (admin API, CLI): credentials and extra header values (which may hold a token) redacted. */
+/**
+ * An account as shown (admin API, CLI): credentials redacted, and the extra headers whose names say they carry a
+ * secret (x-api-token …).
+ */
 export function redactSpec(spec: AccountSpec): AccountSpec {
-  const redacted = (o: Record<string, string>) => Object.fromEntries(Object.keys(o).map((k) => [k, "<redacted>"]));
-  const out: AccountSpec = { ...spec, auth: redacted(spec.auth) };
-  if (spec.headers) out.headers = redacted(spec.headers);
+  const out: AccountSpec = { ...spec, auth: Object.fromEntries(Object.keys(spec.auth).map((k) => [k, "<redacted>"])) };
+  if (spec.headers) out.headers = Object.fromEntries(Object.entries(spec.headers).map(([k, v]) => [k, SECRET_HEADER.test(k) ? "<redacted>" : v]));
   return out;
 }
 

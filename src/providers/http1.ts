@@ -353,8 +353,12 @@ export class PooledReply implements UpstreamReply {
 
 const utf8 = (b: Buffer) => b.toString("utf8");
 
-/** A content type whose body is text: JSON (application/json, …+json), text/*. */
-const TEXTUAL = /json|^\s*text\//i;
+/**
+ * A content type whose whole body is decoded as it arrives: JSON (application/json, …+json), which the gateway reads
+ * as text. Anything else stays bytes until asked for, so that what is passed on is what came (a text/plain file
+ * download with a BOM or bytes that are not UTF-8 would not survive a decode and re-encode).
+ */
+const TEXTUAL = /json/i;
 
 /** How much of a streamed answer may wait unread before reading from the upstream pauses. */
 const BODY_QUEUE_BYTES = 64 * 1024;

@@ -115,7 +115,7 @@ export async function queryUsage(store: Store, by: UsageGroup, f: LogFilter): Pr
     by === "day"
       ? sql<string>`strftime('%Y-%m-%d', ${requestLogs.ts} / 1000, 'unixepoch')`
       : by === "model"
-        ? sql<string>`case when ${requestLogs.account} is null then coalesce(${requestLogs.model}, '') else ${requestLogs.account} || '/' || coalesce(${requestLogs.model}, '') end`
+        ? sql<string>`case when ${requestLogs.account} is null then coalesce(${requestLogs.model}, '') else ${requestLogs.account} || '/' || coalesce(${requestLogs.model}, '*') end`
         : by === "account"
           ? sql<string>`coalesce(${requestLogs.account}, '')`
           : sql<string>`coalesce(${requestLogs.subject}, '')`;

@@ -232,18 +232,21 @@ ${extra}`);
   });
 });
 
-test("extra header values are shown redacted, kept by a round trip, and cut out of upstream messages like the credential", async () => {
+test("extra headers that carry a secret are shown redacted, kept by a round trip, and cut out like the credential; others are left alone", async () => {
   const created = await g.admin("/accounts", {
     method: "POST",
-    json: { name: "hdr-acct", provider: "openai-compatible", base_url: mock.url, auth: { api_key: MOCK_KEY }, headers: { "x-upstream-token": "hdr-secret-token-123456" }, models: [{ name: "m", types: ["chat"] }] },
+    json: { name: "hdr-acct", provider: "openai-compatible", base_url: mock.url, auth: { api_key: MOCK_KEY }, headers: { "x-upstream-token": "hdr-secret-token-123456", "x-team": "engineering-team" }, models: [{ name: "m", types: ["chat"] }] },
   });
   expect(created.status).toBe(201);
   const shown = await (await g.admin("/accounts/hdr-acct")).json();
-  expect(shown.headers).toEqual({ "x-upstream-token": "<redacted>" });
+  // only a header whose name says it holds a secret
+  expect(shown.headers).toEqual({ "x-upstream-token": "<redacted>", "x-team": "engineering-team" });
   expect(JSON.stringify(shown)).not.toContain("hdr-secret-token");
   // a round trip of what was shown keeps the value (the upstream still gets it)
   expect((await g.admin("/accounts/hdr-acct", { method: "PUT", json: { ...shown, models: [{ name: "m", types: ["chat"] }, { name: "m2", types: ["chat"] }] } })).status).toBe(200);
   const { scrubCredentials } = await import("../../src/core/credential-scrub.ts");
-  expect(g.gw.registry.accounts.get("hdr-acct")!.settings.headers).toEqual({ "x-upstream-token": "hdr-secret-token-123456" });
+  expect(g.gw.registry.accounts.get("hdr-acct")!.settings.headers).toEqual({ "x-upstream-token": "hdr-secret-token-123456", "x-team": "engineering-team" });
   expect(scrubCredentials("hdr-acct", "token hdr-secret-token-123456 refused")).toBe("token <redacted> refused");
+  // an ordinary header value is no secret: an answer that says it is left as it is
+  expect(scrubCredentials("hdr-acct", "our engineering-team uses it")).toBe("our engineering-team uses it");
 });

@@ -48,6 +48,10 @@ beforeAll(async () => {
       }
       return Response.json(completion(`you sent ${auth}`, "m", { prompt_tokens: 1, completion_tokens: 1 }));
     }
+    if (kind === "echo" && url.pathname.endsWith("/content")) {
+      // a file download served as text: a BOM, Latin-1, bytes that are not UTF-8
+      return new Response(new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0x7d, 0x0a, 0x63, 0x61, 0x66, 0xe9, 0x0a, 0xff, 0x00, 0xfe, 0x80]), { headers: { "content-type": "text/plain" } });
+    }
     if (kind === "echo" && url.pathname.endsWith("/echo-headers")) {
       // a debug endpoint that reflects the request, with a 200; streamed in small pieces when asked
       const text = JSON.stringify({ headers: { authorization: auth } });
@@ -517,4 +521,10 @@ test("pass-through: models named anywhere in the request are checked (nested, an
   expect((await typed.json()).error.message).toBe("embedding is not supported for the model main/chat-only");
   // metadata is the client's own: a "model" in it is not a model
   expect((await send("/v1/responses", JSON.stringify({ model: "gpt-4o-mini", input: "x", metadata: { model: "anything" } }), json)).status).toBe(200);
+});
+
+test("a pass-through answer served as text with no credential in it comes back byte for byte", async () => {
+  const r = await fetch(g.url + "/v1/files/file-1/content", { headers: { authorization: `Bearer ${user}`, "x-tfy-provider-name": "echo" } });
+  expect(r.status).toBe(200);
+  expect([...new Uint8Array(await r.arrayBuffer())]).toEqual([0xef, 0xbb, 0xbf, 0x7b, 0x7d, 0x0a, 0x63, 0x61, 0x66, 0xe9, 0x0a, 0xff, 0x00, 0xfe, 0x80]);
 });
