@@ -61,7 +61,7 @@ export async function answerAsWritten(call: InferenceCall, res: UpstreamReply): 
   }
   if (!contentType.includes("json") && res.body) {
     log.finish(res.status, null);
-    return new Response(/^text\/|xml/.test(contentType) ? scrubbed(res.body, account) : res.body, { status: res.status, headers });
+    return new Response(scrubbed(res.body, account), { status: res.status, headers });
   }
   // an upstream that quotes the request back would show the client the credential: cut out
   let text = scrubCredentials(account, res.bufferedText?.() ?? (await res.text()));

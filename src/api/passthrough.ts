@@ -84,8 +84,10 @@ export async function passthrough(gw: Gateway, p: Principal, request: Request, p
     if (check.first) return await answerAsWritten(call, res as unknown as UpstreamReply);
     log.finish(res.status, null, null, account.name);
     for (const [k, v] of responseHeaders(undefined, log.id)) res.headers.set(k, v);
-    // an upstream that reflects the request (a debug endpoint, some proxies) would show the client the credential
-    const scrubber = res.body && isTextual(res.headers.get("content-type")) ? credentialScrubber(account.name) : null;
+    // an upstream that reflects the request (a debug endpoint, some proxies) would show the client the credential;
+    // whatever the content type claims (JSON served as octet-stream): the scrubber passes bytes on one to one, so
+    // a body without the credential in it, binary included, comes out as it went in
+    const scrubber = res.body ? credentialScrubber(account.name) : null;
     return scrubber ? new Response(res.body!.pipeThrough(scrubber), { status: res.status, headers: res.headers }) : res;
   } catch (e) {
     throw failed(log, e, name ?? undefined);
@@ -94,10 +96,6 @@ export async function passthrough(gw: Gateway, p: Principal, request: Request, p
 
 const DECODER = new TextDecoder();
 
-/** A body of text (JSON, text, an event stream, XML): what could quote a request back. */
-export function isTextual(contentType: string | null): boolean {
-  return contentType === null || /json|^text\/|event-stream|xml|javascript|x-www-form-urlencoded/i.test(contentType);
-}
 
 const modelNotAString = () => new GatewayError(400, "'model' must be a string", { param: "model", code: "invalid_type" });
 const unreadable = (what: string) =>

@@ -70,7 +70,7 @@ beforeAll(async () => {
           { headers: { "content-type": "text/event-stream" } },
         );
       }
-      return new Response(text, { headers: { "content-type": "application/json", "x-echo-auth": String(auth) } });
+      return new Response(text, { headers: { "content-type": url.searchParams.has("binary") ? "application/octet-stream" : "application/json", "x-echo-auth": String(auth) } });
     }
     if (kind === "echo") {
       // an upstream that prints what it was sent
@@ -465,7 +465,7 @@ test("pass-through: a model is found and checked whatever the content type claim
 });
 
 test("an upstream that reflects the request with a 200: the credential is cut out of the answer, streamed in pieces too", async () => {
-  for (const query of ["", "?stream"]) {
+  for (const query of ["", "?stream", "?binary"]) {
     const r = await fetch(g.url + "/v1/echo-headers" + query, { headers: { authorization: `Bearer ${user}`, "x-tfy-provider-name": "echo" } });
     expect(r.status).toBe(200);
     const text = await r.text();
