@@ -96,7 +96,6 @@ export async function passthrough(gw: Gateway, p: Principal, request: Request, p
 
 const DECODER = new TextDecoder();
 
-
 const modelNotAString = () => new GatewayError(400, "'model' must be a string", { param: "model", code: "invalid_type" });
 const unreadable = (what: string) =>
   new GatewayError(400, `The request body ${what}: the gateway cannot check the model it names`, { param: "model", code: "invalid_body" });
