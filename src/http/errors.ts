@@ -96,7 +96,7 @@ async function countedBody(body: ReadableStream<Uint8Array> | null, limit: numbe
     size += value.byteLength;
     if (size > limit) {
       reader.cancel().catch(() => {});
-      throw tooLarge(`more than ${limit}`, limit);
+      throw new GatewayError(413, `Request body is larger than the limit of ${limit} bytes`, { code: "request_too_large" });
     }
     parts.push(value);
   }
