@@ -6,7 +6,7 @@
  */
 
 /** A header name that says its value is a secret. */
-export const SECRET_HEADER = /auth|token|key|secret|password|passwd|signature|cookie|credential|session/i;
+export const SECRET_HEADER = /auth|token|key|secret|password|passwd|signature|cookie|credential|session|jwt|bearer/i;
 
 /** The headers among `headers` whose names say they carry a secret. */
 export function secretHeaders(headers: Record<string, string>): Record<string, string> {

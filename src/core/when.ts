@@ -3,6 +3,7 @@
  * an expiry), epoch milliseconds, or a date. Undefined when absent, null when it cannot be read.
  */
 const UNIT_MS = { s: 1e3, m: 6e4, h: 36e5, d: 864e5 } as const;
+const MAX_EXPIRY_MS = 100 * 365 * 864e5;
 
 export function parseWhen(v: string | undefined, direction: "past" | "future"): number | undefined | null {
   if (!v) return undefined;
@@ -23,6 +24,11 @@ export function parseExpiry(v: string | undefined): number | undefined | string 
   const n = parseWhen(v, "future");
   if (n === undefined) return undefined;
   if (n === null) return "expected a date, epoch ms or a duration like 30d";
-  if (n <= Date.now()) return `${/^\d+$/.test(v!) ? "epoch milliseconds" : "the date"} '${v}' is not in the future (a duration needs its unit: 30d)`;
+  if (n <= Date.now()) {
+    if (/^\d+[smhd]$/.test(v!)) return `a duration of '${v}' is not in the future`;
+    return `${/^\d+$/.test(v!) ? "epoch milliseconds" : "the date"} '${v}' is not in the future (a duration needs its unit: 30d)`;
+  }
+  // a date no one will reach (and past what a Date can show: 99999999d made `keys list` fail)
+  if (n > Date.now() + MAX_EXPIRY_MS) return `'${v}' is more than 100 years from now`;
   return n;
 }

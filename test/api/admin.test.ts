@@ -223,6 +223,13 @@ ${extra}`);
     expect((await moved.json()).error).toMatchObject({ code: "credential_destination_change", param: "base_url" });
     const headers = await asMia("/accounts/managed", { method: "PUT", json: { ...shown, headers: { "x-forward-to": "elsewhere" } } });
     expect(headers.status).toBe(403);
+    // a stored header that carries a secret is a credential too: kept, it may not go to a new destination
+    applyConfig(g.gw, file("    headers: { x-api-token: hdr-secret-999999 }\n"));
+    g.gw.registry.reload();
+    const withHeader = await (await asMia("/accounts/managed")).json();
+    expect(withHeader.headers).toEqual({ "x-api-token": "<redacted>" });
+    const smuggled = await asMia("/accounts/managed", { method: "PUT", json: { ...withHeader, base_url: "http://attacker.example/v1", auth: { api_key: "sk-mias-own-key" } } });
+    expect(smuggled.status).toBe(403);
     // with a credential of the manager's own, it may move; other edits are the manager's to make
     expect((await asMia("/accounts/managed", { method: "PUT", json: { ...shown, base_url: "http://other.example/v1", auth: { api_key: "sk-mias-own-key" } } })).status).toBe(200);
     expect((await asMia("/accounts/managed", { method: "PUT", json: { ...shown, base_url: "http://other.example/v1", auth: { api_key: "<redacted>" }, models: [{ name: "m2", types: ["chat"] }] } })).status).toBe(200);

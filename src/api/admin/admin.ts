@@ -5,6 +5,7 @@
  */
 import { Elysia, t } from "elysia";
 import { diffAccounts } from "../../config/account-diff.ts";
+import { SECRET_HEADER } from "../../core/credential-scrub.ts";
 import { AccessSpec, ModelSpec, SUBJECT, TEAM_NAME, validate, validateAccount, type AccountSpec as Spec } from "../../config/account-spec.ts";
 import { canManageAccount, isAdmin, type Principal } from "../../core/access.ts";
 import type { Gateway } from "../../core/gateway.ts";
@@ -46,7 +47,10 @@ function parseTime(v: string | undefined, param: string, direction: "past" | "fu
 function guardCredentialDestination(stored: Spec, next: Spec): void {
   const moved = diffAccounts(stored, next).fields.filter((f) => f === "provider" || f === "base_url" || f === "headers");
   if (moved.length === 0) return;
-  const reused = Object.entries(stored.auth).some(([k, v]) => next.auth[k] === v);
+  // the stored credential, or a stored header that carries a secret, kept for the new destination
+  const reused =
+    Object.entries(stored.auth).some(([k, v]) => next.auth[k] === v) ||
+    Object.entries(stored.headers ?? {}).some(([k, v]) => SECRET_HEADER.test(k) && next.headers?.[k] === v);
   if (reused) {
     throw new GatewayError(403, `Only an admin may change ${moved.join(", ")} of the account '${stored.name}' while its stored credential is kept; send a new credential with the change, or ask an admin`, {
       param: moved[0],
