@@ -6,7 +6,7 @@
  * written, as `ts` does) and give the event loop back between windows. A query over millions of rows then takes a
  * little longer than one statement would, and no request waits behind it for more than a window's worth (~10 ms).
  */
-import { and, desc, eq, gte, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Store } from "../db/client.ts";
 import { requestLogs } from "../db/schema.ts";
 
@@ -50,7 +50,12 @@ function where(f: LogFilter, from: number, to: number): SQL {
   if (f.since) c.push(gte(requestLogs.ts, f.since));
   if (f.until) c.push(lt(requestLogs.ts, f.until));
   if (f.account) c.push(eq(requestLogs.account, f.account));
-  if (f.model) c.push(eq(requestLogs.model, f.model));
+  if (f.model) {
+    // a bare model name, or `account/model` as the gateway's ids are written (and as usage --by model shows them)
+    const slash = f.model.indexOf("/");
+    const byId = slash > 0 && !f.account ? and(eq(requestLogs.account, f.model.slice(0, slash)), eq(requestLogs.model, f.model.slice(slash + 1))) : undefined;
+    c.push(byId ? or(eq(requestLogs.model, f.model), byId)! : eq(requestLogs.model, f.model));
+  }
   if (f.accounts) c.push(inArray(requestLogs.account, f.accounts.length ? f.accounts : ["\u0000"]));
   return and(...c)!;
 }

@@ -86,6 +86,9 @@ test("usage totals equal one aggregate over the table, with days in UTC and unpr
     ["2026-12-01", 86_400],
     ["2026-12-02", ROWS - 7200 - 86_400],
   ]);
+  // a model by its id, account/model, as usage by model shows it
+  const byId = await queryUsage(gw.store, "model", { model: "acct-a/free" });
+  expect(byId.map((r) => [r.key, r.requests])).toEqual([["acct-a/free", 12_000]]);
   const since = await queryUsage(gw.store, "account", { since: T0 + 60_000 * 1000, account: "acct-b" });
   expect(since).toHaveLength(1);
   expect(since[0]!.requests).toBe(30_000);
