@@ -1,5 +1,8 @@
 #!/usr/bin/env bun
 /** switchboard CLI: serve | apply | accounts | keys | logs | usage | migrate | version | help */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ensureAdminKey, openGateway, serve } from "./boot.ts";
 import { applyConfig, formatApply } from "./config/apply.ts";
@@ -121,7 +124,9 @@ async function main(argv: string[]): Promise<number> {
   const dataDir = o["data-dir"] ?? process.env.SWITCHBOARD_DATA_DIR ?? "./data";
   if (cmd === "serve") return runServe(dataDir, o);
 
-  const gw = openGateway({ dataDir });
+  // a dry run against a data dir that does not exist yet plans against an empty one, and leaves nothing on disk
+  const scratch = cmd === "apply" && o["dry-run"] && !existsSync(join(dataDir, "switchboard.db")) ? mkdtempSync(join(tmpdir(), "switchboard-dry-run-")) : undefined;
+  const gw = openGateway({ dataDir: scratch ?? dataDir });
   try {
     switch (cmd) {
       case "migrate":
@@ -153,6 +158,7 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     gw.logs.flush();
     gw.store.close();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
@@ -115,6 +115,15 @@ describe("switchboard CLI", () => {
       expect(r.err).toMatch(/is not in the future|more than 100 years from now/);
     }
     expect(create("--subject", "user:bob@example.com", "--expires", "30d").code).toBe(0);
+  });
+
+  test("apply --dry-run on a data dir that does not exist plans against an empty one and leaves nothing on disk", () => {
+    const data = join(dir, "data-never-made");
+    const r = cli(["apply", "-f", join(dir, "gateway.yaml"), "--dry-run"], { ...env(), SWITCHBOARD_DATA_DIR: data });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("+ account openai-main created");
+    expect(r.out).toContain("(dry run: nothing was written)");
+    expect(existsSync(data)).toBe(false);
   });
 
   test("the last working admin key cannot be revoked", () => {
