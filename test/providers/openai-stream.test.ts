@@ -7,6 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { encodeChatStream, type StreamHooks } from "../../src/http/sse.ts";
 import { isPlainChunkText, openAIItemSource } from "../../src/providers/openai/adapter.ts";
 import { itemStream } from "../../src/providers/upstream.ts";
+import { sharedPath } from "../helpers/shared.ts";
 
 const enc = new TextEncoder();
 const base = { id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: "gpt-4o-mini" };
@@ -145,5 +146,38 @@ describe("a stream through both stages", () => {
     const { data, ended } = await client([chunk({ content: "Hi" }), JSON.stringify({ error: { message: "overloaded", type: "server_error" } })]);
     expect(JSON.parse(data[1]!).error.message).toContain("overloaded");
     expect(ended!.error.message).toContain("overloaded");
+  });
+});
+
+describe("Groq's x_groq.usage (older API versions)", () => {
+  // the recorded Groq stream, as an older API version sends it: the usage only under x_groq
+  const recorded = Bun.file(sharedPath("fixtures/recorded/groq/groq-text.chunks.txt"));
+  const events = async () =>
+    (await recorded.text())
+      .trim()
+      .split("\n")
+      .map((line) => {
+        const o = JSON.parse(line);
+        delete o.usage;
+        return JSON.stringify(o);
+      })
+      .concat("[DONE]");
+
+  test("becomes a usage chunk of its own with no choices, as OpenAI sends it, when the client asked", async () => {
+    const { data, ended } = await client(await events(), { includeUsage: true });
+    const chunks = data.filter((d) => d !== "[DONE]").map((d) => JSON.parse(d));
+    const last = chunks.at(-1)!;
+    expect(last.choices).toEqual([]);
+    expect(last.usage).toEqual({ prompt_tokens: 45, completion_tokens: 662, total_tokens: 707 });
+    // the finish chunk before it carries no usage
+    expect(chunks.at(-2)!.choices[0].finish_reason).toBe("stop");
+    expect(chunks.at(-2)!.usage ?? null).toBeNull();
+    expect(ended!.usage).toMatchObject({ prompt_tokens: 45, completion_tokens: 662 });
+  });
+
+  test("is hidden from a client that did not ask, and still logged", async () => {
+    const { data, ended } = await client(await events());
+    expect(data.filter((d) => d !== "[DONE]").every((d) => !JSON.parse(d).usage)).toBe(true);
+    expect(ended!.usage).toMatchObject({ prompt_tokens: 45, completion_tokens: 662 });
   });
 });

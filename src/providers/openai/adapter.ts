@@ -82,8 +82,20 @@ export function openAIItemSource(body: ReadableStream<Uint8Array>, account: stri
     if (!content && isContentChunk(obj)) content = true;
     // Groq reports stream usage under x_groq.usage on older API versions
     if (obj.usage == null && obj.x_groq?.usage) {
-      obj.usage = obj.x_groq.usage;
+      // as OpenAI sends it: the chunk as it is, then the usage in a chunk of its own with no choices (which the
+      // client gets only when it asked for include_usage)
+      const { prompt_tokens, completion_tokens, total_tokens, prompt_tokens_details, completion_tokens_details } = obj.x_groq.usage;
       out.enqueue({ chunk: obj });
+      out.enqueue({
+        chunk: {
+          id: obj.id,
+          object: obj.object,
+          created: obj.created,
+          model: obj.model,
+          choices: [],
+          usage: { prompt_tokens, completion_tokens, total_tokens, prompt_tokens_details, completion_tokens_details },
+        },
+      });
     } else if (obj.provider !== undefined || fill !== null) out.enqueue({ chunk: obj }); // ours replaces the upstream's; a filled chunk is serialised again
     // the text is sent on as written only when it is one line (an event whose data spans several lines would
     // break the client's SSE framing: it is serialised again)
