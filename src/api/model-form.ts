@@ -12,6 +12,7 @@ import type { Gateway } from "../core/gateway.ts";
 import type { ModelType } from "../providers/types.ts";
 import { typeNotSupported } from "../core/resolve.ts";
 import { GatewayError, missingParameter, readBodyBytes } from "../http/errors.ts";
+import { formOf } from "../http/json-body.ts";
 import { adapterFor } from "../providers/registry.ts";
 import { answerAsWritten } from "./model-json.ts";
 
@@ -28,7 +29,7 @@ export async function modelForm(gw: Gateway, p: Principal, request: Request, pat
   const bytes = await readBodyBytes(request, gw.settings.maxBodyBytes);
   let form: FormData;
   try {
-    form = await new Response(bytes as BodyInit, { headers: { "content-type": request.headers.get("content-type") ?? "" } }).formData();
+    form = await formOf(bytes, request.headers.get("content-type") ?? "");
   } catch {
     throw new GatewayError(400, `The body of ${path} must be multipart/form-data with '${file}' and 'model'`, { param: file });
   }

@@ -6,7 +6,7 @@
  * audio, an SSE stream) passed on as it streams.
  */
 import type { Principal } from "../core/access.ts";
-import { credentialScrubber, scrubCredentials } from "../core/credential-scrub.ts";
+import { scrubbedBody, scrubCredentials } from "../core/credential-scrub.ts";
 import { failed, responseHeaders, startInference, type InferenceCall } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { typeNotSupported } from "../core/resolve.ts";
@@ -57,11 +57,11 @@ export async function answerAsWritten(call: InferenceCall, res: UpstreamReply): 
   const account = target.account.name;
   if (contentType.includes("text/event-stream") && res.body) {
     log.stream = true;
-    return new Response(scrubbed(eventsWithUsage(res.body, log, res.status), account), { status: res.status, headers });
+    return new Response(scrubbedBody(eventsWithUsage(res.body, log, res.status), account), { status: res.status, headers });
   }
   if (!contentType.includes("json") && res.body) {
     log.finish(res.status, null);
-    return new Response(scrubbed(res.body, account), { status: res.status, headers });
+    return new Response(scrubbedBody(res.body, account), { status: res.status, headers });
   }
   // an upstream that quotes the request back would show the client the credential: cut out
   let text = scrubCredentials(account, res.bufferedText?.() ?? (await res.text()));
@@ -73,12 +73,6 @@ export async function answerAsWritten(call: InferenceCall, res: UpstreamReply): 
   }
   log.finishWithUsage(res.status, usage);
   return new Response(text, { status: res.status, headers });
-}
-
-/** A text body with the account's credential values cut out as it streams. */
-function scrubbed(body: ReadableStream<Uint8Array>, account: string): ReadableStream<Uint8Array> {
-  const scrubber = credentialScrubber(account);
-  return scrubber ? body.pipeThrough(scrubber) : body;
 }
 
 /**

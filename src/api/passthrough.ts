@@ -8,33 +8,29 @@
  * the model's upstream id. Such an answer is logged with its model and the usage it reports.
  */
 import type { Principal } from "../core/access.ts";
-import { credentialScrubber, scrubCredentials } from "../core/credential-scrub.ts";
+import { scrubbedBody, scrubCredentials } from "../core/credential-scrub.ts";
 import { failed, InferenceCall, requestTimeoutMs, responseHeaders, upstreamSignal } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { checkTarget, lookupTarget, resolveAccount } from "../core/resolve.ts";
 import { checkBodySize, GatewayError, readBodyBytes } from "../http/errors.ts";
+import { formOf } from "../http/json-body.ts";
 import { parseMetadataHeader } from "../http/metadata.ts";
 import type { UpstreamReply } from "../providers/http1.ts";
 import { adapterFor } from "../providers/registry.ts";
 import type { AccountRecord, ModelRecord, ModelType, Target } from "../providers/types.ts";
 import { RequestLog } from "../usage/request-log.ts";
-import { answerAsWritten } from "./model-json.ts";
+import { FORM_ENDPOINTS } from "./model-form.ts";
+import { answerAsWritten, JSON_ENDPOINTS } from "./model-json.ts";
 
 /**
- * The paths whose model type the gateway knows (POST): pass-through ones, and the typed endpoints' own, which a
- * path written another way (`/v1/Chat/Completions`) reaches here.
+ * The paths whose model type the gateway knows (POST): the typed endpoints' own, which a path written another way
+ * (`/v1/Chat/Completions`) reaches here, and the pass-through ones that name a model.
  */
 const PATH_TYPES: Record<string, ModelType> = {
   "/chat/completions": "chat",
   "/completions": "chat",
   "/embeddings": "embedding",
-  "/moderations": "moderation",
-  "/images/generations": "image",
-  "/images/edits": "image",
-  "/images/variations": "image",
-  "/audio/speech": "text_to_speech",
-  "/audio/transcriptions": "audio_transcription",
-  "/audio/translations": "audio_translation",
+  ...Object.fromEntries([...JSON_ENDPOINTS, ...FORM_ENDPOINTS].map((e) => [e.path, e.type])),
   "/responses": "responses",
   "/responses/input_tokens": "responses",
   "/fine_tuning/jobs": "fine_tuning",
@@ -87,8 +83,7 @@ export async function passthrough(gw: Gateway, p: Principal, request: Request, p
     // an upstream that reflects the request (a debug endpoint, some proxies) would show the client the credential;
     // whatever the content type claims (JSON served as octet-stream): the scrubber passes bytes on one to one, so
     // a body without the credential in it, binary included, comes out as it went in
-    const scrubber = res.body ? credentialScrubber(account.name) : null;
-    return scrubber ? new Response(res.body!.pipeThrough(scrubber), { status: res.status, headers: res.headers }) : res;
+    return res.body ? new Response(scrubbedBody(res.body, account.name), { status: res.status, headers: res.headers }) : res;
   } catch (e) {
     throw failed(log, e, name ?? undefined);
   }
@@ -163,7 +158,7 @@ async function checkedBody(bytes: Uint8Array, contentType: string, check: ModelC
   if (/^multipart\/form-data/i.test(contentType)) {
     let form: FormData;
     try {
-      form = await new Response(bytes as BodyInit, { headers: { "content-type": contentType } }).formData();
+      form = await formOf(bytes, contentType);
     } catch {
       if (/model/i.test(Buffer.from(bytes).toString("latin1"))) throw unreadable("is a form the gateway cannot read");
       return bytes;

@@ -154,3 +154,9 @@ function partialAtEnd(text: string, secrets: string[]): number {
   }
   return best;
 }
+
+/** A body as it streams, with the account's credential values cut out (the body itself when it has none). */
+export function scrubbedBody(body: ReadableStream<Uint8Array>, account: string): ReadableStream<Uint8Array> {
+  const scrubber = credentialScrubber(account);
+  return scrubber ? body.pipeThrough(scrubber) : body;
+}

@@ -43,17 +43,19 @@ export function withCors(handler: Handler, origins: readonly string[]): Handler 
     }
     const answer = handler(request);
     if (allow === null) return answer;
+    const set = (h: Headers) => {
+      h.set("access-control-allow-origin", allow);
+      h.set("access-control-expose-headers", EXPOSED);
+      if (!any) h.append("vary", "Origin");
+    };
     const mark = (res: Response) => {
       try {
-        res.headers.set("access-control-allow-origin", allow);
-        res.headers.set("access-control-expose-headers", EXPOSED);
-        if (!any) res.headers.append("vary", "Origin");
+        set(res.headers);
         return res;
       } catch {
         // an answer whose headers are immutable: copied
         const copy = new Response(res.body, res);
-        copy.headers.set("access-control-allow-origin", allow);
-        copy.headers.set("access-control-expose-headers", EXPOSED);
+        set(copy.headers);
         return copy;
       }
     };

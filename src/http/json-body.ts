@@ -30,3 +30,8 @@ const rejectInvalidJson = () => Promise.reject(invalidJson());
 export function jsonParser(limit: number) {
   return ({ request }: { request: Request }) => readJsonBody(request, limit);
 }
+
+/** A body read whole (`readBodyBytes`) as the form its content type says it is; rejects when it is not one. */
+export function formOf(bytes: Uint8Array, contentType: string): Promise<FormData> {
+  return new Response(bytes as BodyInit, { headers: { "content-type": contentType } }).formData();
+}

@@ -6,7 +6,7 @@
 import { GatewayError } from "./errors.ts";
 import { scrubCredentials } from "../core/credential-scrub.ts";
 import type { StreamItem } from "../providers/types.ts";
-import { fetchFailure, type ItemSource } from "../providers/upstream.ts";
+import { readFailure, type ItemSource } from "../providers/upstream.ts";
 import { withProvider } from "../usage/normalize.ts";
 
 const enc = new TextEncoder();
@@ -25,16 +25,16 @@ export interface StreamHooks {
   onEnd(usage: unknown, error: GatewayError | null): void;
 }
 
-/** The gateway's additions to OpenAI's shapes, removed under x-tfy-strict-openai. */
+/** The gateway's additions to OpenAI's shapes, removed under x-tfy-strict-openai: in a message or delta… */
 export const NON_OPENAI_MESSAGE_FIELDS = ["reasoning_content", "thinking_blocks"] as const;
+/** …and at the top: ours, and Groq's own block (its timings; its usage, which the gateway has read already) */
+const NON_OPENAI_TOP_FIELDS = ["provider", "x_groq"] as const;
 
 /** A name strict mode removes, as a key in JSON text (a name inside a string value has its quotes escaped). */
-export const NON_OPENAI_NAMES = /"(?:provider|x_groq|reasoning_content|thinking_blocks)"\s*:/;
+export const NON_OPENAI_NAMES = new RegExp(`"(?:${[...NON_OPENAI_TOP_FIELDS, ...NON_OPENAI_MESSAGE_FIELDS].join("|")})"\\s*:`);
 
 export function stripNonOpenAI(obj: Record<string, any>, key: "message" | "delta"): void {
-  delete obj.provider;
-  // Groq's own block (its timings; its usage, which the gateway has read already)
-  delete obj.x_groq;
+  for (const f of NON_OPENAI_TOP_FIELDS) delete obj[f];
   if (!Array.isArray(obj.choices)) return;
   for (const c of obj.choices) {
     const m = c?.[key];
@@ -60,16 +60,6 @@ export function isContentChunk(chunk: any): boolean {
   return false;
 }
 
-/** What a failed read of an upstream stream means for the client: a timeout (504), a cancel (499), else a 502. */
-export function streamFailure(e: any, account: string): GatewayError {
-  if (e instanceof GatewayError) return e;
-  if (e?.name === "TimeoutError" || e?.name === "AbortError") return fetchFailure(e, account);
-  return new GatewayError(502, `Stream from account '${account}' failed: ${e?.message ?? String(e)}`, {
-    type: "upstream_error",
-    code: "upstream_stream_failed",
-    account,
-  });
-}
 
 /**
  * Reads until the first content chunk. An error before any content is thrown (so the client gets a proper
@@ -84,7 +74,7 @@ export async function readUntilContent(source: ItemSource, account: string): Pro
       items = await source.next();
     } catch (e) {
       // a timeout or a dropped connection before the first content: the client still gets a status that says so
-      throw streamFailure(e, account);
+      throw readFailure(e, account);
     }
     if (items === null) {
       // an answer with no chunk at all (not even a role or a finish): an upstream failure, not an empty answer
@@ -228,7 +218,7 @@ export function encodeChatStream(
   const onError = (e: any) => {
     stopHeartbeat();
     if (finished) return;
-    const err = streamFailure(e, hooks.provider);
+    const err = readFailure(e, hooks.provider);
     try {
       ctl.enqueue(enc.encode(`data: ${JSON.stringify(err.toBody())}\n\n`));
       ctl.close();
