@@ -69,7 +69,8 @@ export function adminApi(gw: Gateway) {
   const current = (name: string) => readAccount(gw.store, gw.masterKey, name)!;
   const show = (name: string) => redactSpec(current(name));
   /** Credentials sent back as "<redacted>" (or left out) keep their stored value. */
-  const mergeAuth = (incoming: Record<string, string> | undefined, stored: Record<string, string> | undefined) => {
+  /** values sent back as `<redacted>` (credentials, secret headers, as GET shows them) keep the stored ones */
+  const keepRedacted = (incoming: Record<string, string> | undefined, stored: Record<string, string> | undefined) => {
     if (!incoming) return stored ?? {};
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(incoming)) out[k] = v === "<redacted>" && stored?.[k] ? stored[k] : v;
@@ -110,9 +111,9 @@ export function adminApi(gw: Gateway) {
         else requireAdmin(principal, "create accounts");
         const raw = { ...(body as object), name: params.name } as any;
         const stored = exists ? current(params.name) : undefined;
-        raw.auth = mergeAuth(raw.auth, stored?.auth);
+        raw.auth = keepRedacted(raw.auth, stored?.auth);
         // header values are shown redacted too: a round trip keeps them
-        if (raw.headers && typeof raw.headers === "object") raw.headers = mergeAuth(raw.headers, stored?.headers);
+        if (raw.headers && typeof raw.headers === "object") raw.headers = keepRedacted(raw.headers, stored?.headers);
         const spec = validateAccount(raw);
         if (stored && !isAdmin(principal)) guardCredentialDestination(stored, spec);
         const change = save(spec);
