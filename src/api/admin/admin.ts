@@ -68,8 +68,7 @@ export function adminApi(gw: Gateway) {
   };
   const current = (name: string) => readAccount(gw.store, gw.masterKey, name)!;
   const show = (name: string) => redactSpec(current(name));
-  /** Credentials sent back as "<redacted>" (or left out) keep their stored value. */
-  /** values sent back as `<redacted>` (credentials, secret headers, as GET shows them) keep the stored ones */
+  /** Values sent back as "<redacted>" (credentials, secret headers, as GET shows them), or left out, keep the stored ones. */
   const keepRedacted = (incoming: Record<string, string> | undefined, stored: Record<string, string> | undefined) => {
     if (!incoming) return stored ?? {};
     const out: Record<string, string> = {};
