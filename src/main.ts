@@ -156,7 +156,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return 2;
   } finally {
-    gw.logs.flush();
+    gw.logs.flush(5000);
     gw.store.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
@@ -216,7 +216,8 @@ async function runServe(dataDir: string, o: Record<string, any>): Promise<number
     }
     gw.registry.stop();
     stopGovernor();
-    gw.logs.flush();
+    // the last flush may wait for another process's write lock as long as the connection would
+    gw.logs.flush(5000);
     gw.store.close();
     console.log("stopped");
     process.exit(0);

@@ -3,7 +3,7 @@ import { t } from "elysia";
 import type { Principal } from "../core/access.ts";
 import { cancelWithClient, failed, JSON_HEADERS, responseHeaders, startInference, type HeaderPairs } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
-import { encodeChatStream, NON_OPENAI_NAMES, readUntilContent, stripNonOpenAI } from "../http/sse.ts";
+import { encodeChatStream, isStrict, NON_OPENAI_NAMES, readUntilContent, stripNonOpenAI } from "../http/sse.ts";
 import { scrubCredentials } from "../core/credential-scrub.ts";
 import { adapterFor } from "../providers/registry.ts";
 import { answerWithProvider } from "../usage/normalize.ts";
@@ -34,8 +34,12 @@ export async function chatCompletions(gw: Gateway, p: Principal, body: Record<st
   try {
     // read before the adapter runs: it may change the body it is given (the upstream model id, stream options)
     const includeUsage = body.stream_options?.include_usage === true;
-    const strict = request.headers.get("x-tfy-strict-openai") === "true";
-    if (body.stream === true) cancelWithClient(request, call);
+    const strict = isStrict(request);
+    if (body.stream === true) {
+      // a stream request is logged as one even when it fails before its stream begins
+      log.stream = true;
+      cancelWithClient(request, call);
+    }
     const result = await adapterFor(target.account.provider, target.account.name).chat(call, body);
     if (!result.stream) {
       let text: string;
@@ -50,7 +54,7 @@ export async function chatCompletions(gw: Gateway, p: Principal, body: Record<st
         log.finish(200, result.body.usage);
       }
       // an upstream that quotes the credential in its answer: cut out (the same string when it does not)
-      return new Response(scrubCredentials(target.account.name, text), { headers: responseHeaders(target, log.id, JSON_HEADERS) });
+      return new Response(scrubCredentials(target.account.name, text), { headers: responseHeaders(target, log.id, JSON_HEADERS, call.replyHeaders) });
     }
     log.stream = true;
     const head = await readUntilContent(result.items, target.account.name);
@@ -64,7 +68,7 @@ export async function chatCompletions(gw: Gateway, p: Principal, body: Record<st
       onProgress: () => call.touch(),
       onEnd: (usage, err) => log.finish(err ? err.status : 200, usage, err?.message),
     });
-    return new Response(stream, { headers: responseHeaders(target, log.id, SSE_HEADERS) });
+    return new Response(stream, { headers: responseHeaders(target, log.id, SSE_HEADERS, call.replyHeaders) });
   } catch (e) {
     throw failed(log, e);
   }

@@ -6,6 +6,7 @@ import type { Gateway } from "../core/gateway.ts";
 import { typeNotSupported } from "../core/resolve.ts";
 import { scrubCredentials } from "../core/credential-scrub.ts";
 import { adapterFor } from "../providers/registry.ts";
+import { isStrict } from "../http/sse.ts";
 
 export const EmbeddingsBody = t.Object(
   {
@@ -22,11 +23,12 @@ export async function embeddings(gw: Gateway, p: Principal, body: Record<string,
     const adapter = adapterFor(target.account.provider, target.account.name);
     if (!adapter.embeddings) throw typeNotSupported("embedding", target);
     const res = await adapter.embeddings(call, body);
-    res.body.provider = target.account.name;
+    if (isStrict(request)) delete res.body.provider;
+    else res.body.provider = target.account.name;
     log.finish(res.status, res.body.usage);
     return new Response(scrubCredentials(target.account.name, JSON.stringify(res.body)), {
       status: res.status,
-      headers: responseHeaders(target, log.id, JSON_HEADERS),
+      headers: responseHeaders(target, log.id, JSON_HEADERS, call.replyHeaders),
     });
   } catch (e) {
     throw failed(log, e);

@@ -6,6 +6,7 @@
  * account wrote it (JSON with `provider` added; text, SRT or VTT as they are; a stream as its stream). Usage, when
  * the answer reports it (token-billed models), is logged.
  */
+import { isStrict } from "../http/sse.ts";
 import type { Principal } from "../core/access.ts";
 import { failed, startInference } from "../core/dispatch.ts";
 import type { Gateway } from "../core/gateway.ts";
@@ -43,7 +44,7 @@ export async function modelForm(gw: Gateway, p: Principal, request: Request, pat
     const adapter = adapterFor(target.account.provider, target.account.name);
     if (!adapter.postForm) throw typeNotSupported(type, target);
     form.set("model", target.model.modelId);
-    return await answerAsWritten(call, await adapter.postForm(call, path, form));
+    return await answerAsWritten(call, await adapter.postForm(call, path, form), isStrict(request));
   } catch (e) {
     throw failed(log, e);
   }

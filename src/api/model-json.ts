@@ -5,6 +5,7 @@
  * answer comes back as the account wrote it: JSON with `provider` added and its usage logged, anything else (speech
  * audio, an SSE stream) passed on as it streams.
  */
+import { isStrict } from "../http/sse.ts";
 import type { Principal } from "../core/access.ts";
 import { scrubbedBody, scrubCredentials } from "../core/credential-scrub.ts";
 import { failed, responseHeaders, startInference, type InferenceCall } from "../core/dispatch.ts";
@@ -39,7 +40,7 @@ export async function modelJson(gw: Gateway, p: Principal, request: Request, pat
     const adapter = adapterFor(target.account.provider, target.account.name);
     if (!adapter.postJson) throw typeNotSupported(type, target);
     body.model = target.model.modelId;
-    return await answerAsWritten(call, await adapter.postJson(call, path, body));
+    return await answerAsWritten(call, await adapter.postJson(call, path, body), isStrict(request));
   } catch (e) {
     throw failed(log, e);
   }
@@ -50,10 +51,10 @@ export async function modelJson(gw: Gateway, p: Principal, request: Request, pat
  * transcription, partial images) passed on byte for byte, the usage its events report logged when it ends; anything
  * else (audio, SRT or text) passed on as it streams, its log entry written when the answer starts.
  */
-export async function answerAsWritten(call: InferenceCall, res: UpstreamReply): Promise<Response> {
+export async function answerAsWritten(call: InferenceCall, res: UpstreamReply, strict = false): Promise<Response> {
   const { target, log } = call;
   const contentType = (res.headers.get("content-type") ?? "application/json").toLowerCase();
-  const headers = responseHeaders(target, log.id, [["content-type", contentType]]);
+  const headers = responseHeaders(target, log.id, [["content-type", contentType]], call.replyHeaders);
   const account = target.account.name;
   if (contentType.includes("text/event-stream") && res.body) {
     log.stream = true;
@@ -69,7 +70,8 @@ export async function answerAsWritten(call: InferenceCall, res: UpstreamReply): 
   if (text.trimStart().startsWith("{")) {
     // read from the text, not a parse of the whole answer (an image's base64 can be megabytes)
     usage = usageFromJsonText(text);
-    text = answerWithProvider(text, target.account.name);
+    // (strict mode: OpenAI's fields only, so no `provider`)
+    if (!strict) text = answerWithProvider(text, target.account.name);
   }
   log.finishWithUsage(res.status, usage);
   return new Response(text, { status: res.status, headers });

@@ -7,6 +7,7 @@
  * (`authorized_subjects` included), a path whose model type the gateway knows needs that type, and the upstream gets
  * the model's upstream id. Such an answer is logged with its model and the usage it reports.
  */
+import { isStrict } from "../http/sse.ts";
 import type { Principal } from "../core/access.ts";
 import { scrubbedBody, scrubCredentials } from "../core/credential-scrub.ts";
 import { failed, InferenceCall, requestTimeoutMs, responseHeaders, upstreamSignal } from "../core/dispatch.ts";
@@ -77,7 +78,7 @@ export async function passthrough(gw: Gateway, p: Principal, request: Request, p
     const call = new InferenceCall(target, upstreamSignal(requestTimeoutMs(gw, request.headers), log), gw, log);
     const res = await adapter.proxy(call, request, path, body, search);
     if (!res.ok) return await upstreamFailure(res, account.name, log);
-    if (check.first) return await answerAsWritten(call, res as unknown as UpstreamReply);
+    if (check.first) return await answerAsWritten(call, res as unknown as UpstreamReply, isStrict(request));
     log.finish(res.status, null, null, account.name);
     for (const [k, v] of responseHeaders(undefined, log.id)) res.headers.set(k, v);
     // an upstream that reflects the request (a debug endpoint, some proxies) would show the client the credential;

@@ -156,7 +156,7 @@ export async function cmdUsage(gw: Gw, o: { by?: string; since?: string; account
   const by = (o.by ?? "account") as UsageGroup;
   if (!USAGE_GROUPS.includes(by)) throw new CliError(`--by must be one of ${USAGE_GROUPS.join(", ")}`);
   const rows = await queryUsage(gw.store, by, { since: when(o.since, "--since"), account: o.account, model: o.model });
-  return table(rows as any, ["key", "requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd", "unpriced"]);
+  return table(rows as any, ["key", "requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens", "cache_write_tokens", "reasoning_tokens", "cost_usd", "unpriced"]);
 }
 
 /** Opening the gateway has migrated the database already; this says what that did. */

@@ -95,6 +95,7 @@ export function abortCallsInFlight(reason: () => unknown): number {
  */
 export class InferenceCall implements CallContext {
   readonly fetch: UpstreamFetch;
+  replyHeaders: HeaderPairs | undefined = undefined;
   constructor(
     readonly target: Target,
     readonly signal: UpstreamDeadline,
@@ -136,7 +137,7 @@ const resolvedHeader = new WeakMap<Target, [string, string]>();
  * The headers every inference answer carries, after the given ones (content type, SSE headers). As pairs: Response
  * builds its headers from pairs ~0.4 µs faster than from an object.
  */
-export function responseHeaders(target: Target | undefined, requestId: string, extra: HeaderPairs = []): HeaderPairs {
+export function responseHeaders(target: Target | undefined, requestId: string, extra: HeaderPairs = [], upstream?: HeaderPairs): HeaderPairs {
   // the JSON answer's one extra pair without a spread (which cost ~65 B per request: bench/alloc.ts)
   const h: HeaderPairs = extra.length === 1 ? [extra[0]!, ["x-request-id", requestId]] : [...extra, ["x-request-id", requestId]];
   if (target) {
@@ -144,6 +145,8 @@ export function responseHeaders(target: Target | undefined, requestId: string, e
     if (r === undefined) resolvedHeader.set(target, (r = ["x-tfy-resolved-model", target.id]));
     h.push(r);
   }
+  // the upstream's rate-limit headers (upstream.ts `passedOnHeaders`)
+  if (upstream !== undefined) for (const pair of upstream) h.push(pair);
   return h;
 }
 
@@ -168,11 +171,11 @@ export function toGatewayError(e: unknown): GatewayError {
 export function startInference(gw: Gateway, p: Principal, request: Request, endpoint: string, type: ModelType, model: string): InferenceCall {
   const log = new RequestLog(gw, p, endpoint);
   try {
-    log.setMetadata(parseMetadataHeader(request.headers.get("x-tfy-metadata")));
     log.requestedModel = model;
     const target = lookupTarget(gw.registry, model, request.headers.get("x-tfy-provider-name"));
-    // logged with its account and model even when the checks refuse it
+    // logged with its account and model even when the checks refuse it (bad metadata included)
     log.setTarget(target);
+    log.setMetadata(parseMetadataHeader(request.headers.get("x-tfy-metadata")));
     checkTarget(p, target, type);
     return new InferenceCall(target, upstreamSignal(requestTimeoutMs(gw, request.headers), log), gw, log);
   } catch (e) {

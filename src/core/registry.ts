@@ -22,6 +22,11 @@ export class Registry {
   }
 
   reload(): void {
+    // accounts and keys read in one transaction: one snapshot, never half of another process's commit
+    this.store.sqlite.transaction(() => this.readAll())();
+  }
+
+  private readAll(): void {
     this.version = this.store.dataVersion();
     const next = new Map<string, AccountRecord>();
     for (const { spec } of readAllAccounts(this.store, this.masterKey)) {

@@ -25,6 +25,11 @@ export interface StreamHooks {
   onEnd(usage: unknown, error: GatewayError | null): void;
 }
 
+/** x-tfy-strict-openai: true — the answer holds OpenAI's fields only. */
+export function isStrict(request: Request): boolean {
+  return request.headers.get("x-tfy-strict-openai") === "true";
+}
+
 /** The gateway's additions to OpenAI's shapes, removed under x-tfy-strict-openai: in a message or delta… */
 export const NON_OPENAI_MESSAGE_FIELDS = ["reasoning_content", "thinking_blocks"] as const;
 /** …and at the top: ours, and Groq's own block (its timings; its usage, which the gateway has read already) */

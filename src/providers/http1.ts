@@ -25,6 +25,8 @@ export interface UpstreamReply {
   arrayBuffer(): Promise<ArrayBuffer>;
   /** the pooled client's: the whole body as text when it has been read already, else null */
   bufferedText?(): string | null;
+  /** the pooled client's: the header lines as received (a cheap test before `headers` is built) */
+  readonly rawHeaders?: string;
 }
 
 /** `init.signal` may be a CallSignal (see `fetchClient` for Bun's fetch). */
@@ -199,7 +201,7 @@ export class PooledReply implements UpstreamReply {
   constructor(
     readonly status: number,
     /** the header lines, parsed into `headers` when first asked for */
-    private readonly rawHeaders: string,
+    readonly rawHeaders: string,
     readonly encoding: string | null,
     readonly hasBody: boolean,
     conn: Conn,
@@ -821,6 +823,8 @@ export class Http1Pool {
       return;
     }
     const failure = networkError((err as any)?.code ?? "ECONNRESET", err?.message ?? "the upstream closed the connection");
+    // the upstream was reached (the request went out on this connection): not a failure to connect
+    (failure as { connected?: boolean }).connected = true;
     if (!ex.gotBytes && conn.reused && !ex.settled && !ex.retried && !ex.signal?.aborted) {
       // a reused connection closed under us before the answer began: once more on a new one
       conn.exchange = null;

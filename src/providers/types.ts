@@ -108,6 +108,8 @@ export interface CallContext {
   /** things the log should say about this request (e.g. parameters dropped) */
   notes: string[];
   requestId: string;
+  /** set by the adapter when the upstream answers: its headers the client gets too (`passedOnHeaders`) */
+  replyHeaders?: [string, string][];
 }
 
 /**

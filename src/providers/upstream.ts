@@ -41,6 +41,13 @@ export function fetchFailure(err: any, account: string, signal?: { aborted: bool
     });
   }
   if (err?.answerBegan) return readFailure(err, account);
+  if (err?.connected) {
+    return new GatewayError(502, `Upstream error from account '${account}': it closed the connection before answering (${err?.code ?? "connection closed"})`, {
+      type: "upstream_error",
+      code: "upstream_connection_closed",
+      account,
+    });
+  }
   return new GatewayError(502, `Could not reach account '${account}': ${err?.code ?? err?.message ?? "network error"}`, {
     type: "upstream_error",
     code: "upstream_unreachable",
@@ -79,8 +86,26 @@ function redirectTarget(location: string | null | undefined): string | undefined
   }
 }
 
-/** The upstream's retry guidance, forwarded with its error so that the client's SDK waits as long as it says. */
-const RETRY_HEADERS = ["retry-after", "retry-after-ms"];
+/**
+ * Upstream headers passed on to the client: the account's rate-limit state (`x-ratelimit-*`, which clients throttle
+ * by) and OpenAI's processing time, with any answer; with an error also its retry guidance, so that the client's SDK
+ * waits as long as it says (`retry-after`, `retry-after-ms`) or does not retry at all (`x-should-retry: false`).
+ * Nothing else of the upstream's (its organisation, project or cookies) reaches the client.
+ */
+const PASSED_ON = /x-ratelimit-|openai-processing-ms/i;
+const isPassedOn = (name: string) => name.startsWith("x-ratelimit-") || name === "openai-processing-ms";
+const RETRY_HEADERS = new Set(["retry-after", "retry-after-ms", "x-should-retry"]);
+
+/** The headers of a 2xx answer passed on to the client (see PASSED_ON), or undefined when there are none. */
+export function passedOnHeaders(res: UpstreamReply): [string, string][] | undefined {
+  // the pooled client's header text is tested first: most answers carry none, and building `headers` costs
+  if (res.rawHeaders !== undefined && !PASSED_ON.test(res.rawHeaders)) return undefined;
+  let out: [string, string][] | undefined;
+  res.headers.forEach((v, name) => {
+    if (isPassedOn(name)) (out ??= []).push([name, v]);
+  });
+  return out;
+}
 
 /**
  * Turns an upstream error response body into a gateway error. `extract` pulls the provider's message,
@@ -112,12 +137,9 @@ export function upstreamError(
   const info = (parsed !== undefined && extract(parsed)) || {};
   const message = info.message ?? (plainMessage(text) || `HTTP ${status}`);
   let forward: Record<string, string> | undefined;
-  if (headers) {
-    for (const name of RETRY_HEADERS) {
-      const v = headers.get(name);
-      if (v) (forward ??= {})[name] = v;
-    }
-  }
+  headers?.forEach((v, name) => {
+    if (v && (RETRY_HEADERS.has(name) || isPassedOn(name))) (forward ??= {})[name] = v;
+  });
   return new GatewayError(status, `Upstream error from account '${account}': ${message}`, {
     type: info.type,
     code: info.code ?? null,
@@ -148,7 +170,20 @@ export function openAIErrorFields(body: any) {
   if (typeof e === "string") return { message: e };
   if (!e || typeof e !== "object") return undefined;
   const message = typeof e.message === "string" ? e.message : typeof e.detail === "string" ? e.detail : undefined;
-  return { message, type: e.type, code: e.code != null ? String(e.code) : null, param: e.param ?? null };
+  return { message, type: typeof e.type === "string" ? e.type : undefined, code: e.code != null ? String(e.code) : null, param: paramOf(e.param) };
+}
+
+/**
+ * An upstream error's `param` as OpenAI's schema has it (a string or null): a path given as an array
+ * (`["messages", 0]`, as some servers report validation errors) becomes `messages[0]`; anything else not a string, null.
+ */
+function paramOf(p: unknown): string | null {
+  if (typeof p === "string") return p;
+  if (typeof p === "number") return String(p);
+  if (Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === "string" || typeof x === "number")) {
+    return p.map((x, i) => (typeof x === "number" ? `[${x}]` : i === 0 ? x : `.${x}`)).join("");
+  }
+  return null;
 }
 
 /** Where a stream's translation puts its items (the part of a TransformStream controller translators use). */

@@ -35,6 +35,15 @@ const MAX_SPARE_PAGES = 40;
 const MAX_PENDING_ROWS = 50_000;
 /** how soon a failed write is tried again */
 const RETRY_MS = 1000;
+/** how soon a write that found the database locked (a CLI `apply`, a `sqlite3` shell, a backup) is tried again */
+const LOCKED_RETRY_MS = 100;
+/**
+ * How long a flush waits for another process's write lock. The flush runs on the thread that serves requests, so it
+ * does not wait out the connection's busy_timeout (5 s): its rows stay queued and it tries again shortly.
+ */
+const FLUSH_BUSY_MS = 20;
+/** the connection's own busy timeout (db/client.ts), set again after a flush */
+const CONNECTION_BUSY_MS = 5000;
 
 export class LogWriter {
   /** full pages of ROWS_PER_INSERT encoded rows, then the page being filled */
@@ -131,7 +140,11 @@ export class LogWriter {
     else this.timer ??= setTimeout(() => this.flush(), this.opts.flushMs ?? 100);
   }
 
-  flush(): number {
+  /**
+   * Writes the queued rows; `waitMs` is how long it waits for another process's write lock (short on the serving
+   * thread; the last flush at shutdown waits longer). The rows written (0 when the write failed: they stay queued).
+   */
+  flush(waitMs = FLUSH_BUSY_MS): number {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const n = this.pending;
@@ -141,8 +154,10 @@ export class LogWriter {
     this.pages = [];
     this.queued = 0;
     this.used = 0;
+    const sqlite = this.store.sqlite;
     try {
-      this.store.sqlite.transaction(() => {
+      sqlite.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(waitMs))}`);
+      sqlite.transaction(() => {
         const full = this.insertOf(ROWS_PER_INSERT);
         for (const p of pages) (p.length === PAGE ? full : this.insertOf(p.length / WIDTH)).run(p);
       })();
@@ -158,8 +173,12 @@ export class LogWriter {
         this.queued -= p.length / WIDTH;
         this.dropped += p.length / WIDTH;
       }
-      this.timer = setTimeout(() => this.flush(), RETRY_MS);
+      this.timer = setTimeout(() => this.flush(), /locked|busy/i.test(String((e as Error)?.message)) ? LOCKED_RETRY_MS : RETRY_MS);
       return 0;
+    } finally {
+      try {
+        sqlite.exec(`PRAGMA busy_timeout = ${CONNECTION_BUSY_MS}`);
+      } catch {}
     }
     if (this.failing) console.error(`request log writes work again (${n} entries written)`);
     this.failing = false;

@@ -108,8 +108,11 @@ export interface UsageRow {
   prompt_tokens: number;
   completion_tokens: number;
   cached_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
   cost_usd: number;
-  /** requests whose cost is not known (a model with no price): cost_usd leaves them out */
+  /** requests whose cost is not known (a model with no price, a successful answer that reported no usage):
+   *  cost_usd leaves them out */
   unpriced: number;
   avg_latency_ms: number;
 }
@@ -135,8 +138,10 @@ export async function queryUsage(store: Store, by: UsageGroup, f: LogFilter): Pr
         prompt_tokens: sql<number>`coalesce(sum(${requestLogs.promptTokens}), 0)`,
         completion_tokens: sql<number>`coalesce(sum(${requestLogs.completionTokens}), 0)`,
         cached_tokens: sql<number>`coalesce(sum(${requestLogs.cachedTokens}), 0)`,
+        cache_write_tokens: sql<number>`coalesce(sum(${requestLogs.cacheWriteTokens}), 0)`,
+        reasoning_tokens: sql<number>`coalesce(sum(${requestLogs.reasoningTokens}), 0)`,
         cost_usd: sql<number>`coalesce(sum(${requestLogs.costUsd}), 0)`,
-        unpriced: sql<number>`sum(case when ${requestLogs.costUsd} is null and ${requestLogs.promptTokens} is not null then 1 else 0 end)`,
+        unpriced: sql<number>`sum(case when ${requestLogs.costUsd} is null and (${requestLogs.promptTokens} is not null or ${requestLogs.status} between 200 and 299) then 1 else 0 end)`,
         latency: sql<number>`coalesce(sum(${requestLogs.latencyMs}), 0)`,
       })
       .from(requestLogs)
@@ -152,6 +157,8 @@ export async function queryUsage(store: Store, by: UsageGroup, f: LogFilter): Pr
         t.prompt_tokens += p.prompt_tokens;
         t.completion_tokens += p.completion_tokens;
         t.cached_tokens += p.cached_tokens;
+        t.cache_write_tokens += p.cache_write_tokens;
+        t.reasoning_tokens += p.reasoning_tokens;
         t.cost_usd += p.cost_usd;
         t.unpriced += p.unpriced;
         t.latency += p.latency;

@@ -9,6 +9,9 @@ import { costOf } from "./pricing.ts";
 /** an error as logged: long enough for any message, not for a client to fill the disk through one */
 const MAX_ERROR = 2000;
 
+/** endpoints whose answers report their usage */
+const REPORTS_USAGE = new Set(["chat/completions", "embeddings", "responses", "completions"]);
+
 export class RequestLog {
   readonly id = randomId("req_");
   private readonly started = performance.now();
@@ -62,6 +65,9 @@ export class RequestLog {
     this.done = true;
     const usage = reported === null ? null : saneUsage(reported);
     if (usage !== reported) this.notes.push(`the upstream reported impossible usage (${JSON.stringify(reported)}): counted as ${JSON.stringify(usage)}`);
+    // an answer that should have said what it used and did not: its tokens and cost are unknown, not zero (and the
+    // usage report counts it as unpriced)
+    if (usage === null && status >= 200 && status < 300 && REPORTS_USAGE.has(this.endpoint)) this.notes.push("the upstream reported no usage: tokens and cost unknown");
     this.finishHook?.finished();
     const t = this.target;
     const p = this.principal;

@@ -93,15 +93,46 @@ describe("upstream failures", () => {
     mock.reply({
       status: 429,
       json: { error: { message: "Rate limit reached for gpt-4o-mini", type: "requests", param: null, code: "rate_limit_exceeded" } },
-      headers: { "retry-after": "2", "retry-after-ms": "1500", "x-ratelimit-remaining-requests": "0" },
+      headers: { "retry-after": "2", "retry-after-ms": "1500", "x-ratelimit-remaining-requests": "0", "openai-organization": "acme-org" },
     });
     const e = await g.client(key).chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg }).catch((x) => x);
     expect(e).toBeInstanceOf(OpenAI.RateLimitError);
     expect(e.error.message).toContain("openai-main");
-    // what the SDK's retry waits on reaches the client; the account's own rate-limit figures do not
+    // what the SDK's retry waits on reaches the client, and the account's rate-limit state (as OpenAI's own
+    // answers carry it); the account's organisation does not
     expect(e.headers.get("retry-after")).toBe("2");
     expect(e.headers.get("retry-after-ms")).toBe("1500");
-    expect(e.headers.get("x-ratelimit-remaining-requests")).toBeNull();
+    expect(e.headers.get("x-ratelimit-remaining-requests")).toBe("0");
+    expect(e.headers.get("openai-organization")).toBeNull();
+  });
+
+  test("x-should-retry: false from the upstream reaches the SDK, which then does not retry", async () => {
+    const before = mock.requests.length;
+    mock.reply({
+      status: 429,
+      json: { error: { message: "You exceeded your current quota", type: "insufficient_quota", param: null, code: "insufficient_quota" } },
+      headers: { "x-should-retry": "false" },
+    });
+    const c = new OpenAI({ apiKey: key, baseURL: g.url + "/v1", maxRetries: 2 });
+    const e = await c.chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg }).catch((x) => x);
+    expect(e).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(e.headers.get("x-should-retry")).toBe("false");
+    expect(mock.requests.length - before).toBe(1);
+  });
+
+  test("a 2xx answer carries the upstream's x-ratelimit-* and openai-processing-ms, nothing else of its headers", async () => {
+    mock.reply({
+      status: 200,
+      json: { id: "chatcmpl-1", object: "chat.completion", created: 1, model: "gpt-4o-mini", choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }] },
+      headers: { "x-ratelimit-remaining-tokens": "149984", "x-ratelimit-reset-requests": "6ms", "openai-processing-ms": "12", "openai-project": "proj_secret", "set-cookie": "a=b" },
+    });
+    const { data, response } = await g.client(key).chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg }).withResponse();
+    expect(data.choices[0]!.message.content).toBe("hi");
+    expect(response.headers.get("x-ratelimit-remaining-tokens")).toBe("149984");
+    expect(response.headers.get("x-ratelimit-reset-requests")).toBe("6ms");
+    expect(response.headers.get("openai-processing-ms")).toBe("12");
+    expect(response.headers.get("openai-project")).toBeNull();
+    expect(response.headers.get("set-cookie")).toBeNull();
   });
 
   test("unreachable upstream → 502, timeout → 504", async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore } from "../../src/db/client.ts";
 import { LogWriter } from "../../src/usage/log-writer.ts";
+import { Database } from "bun:sqlite";
 
 describe("request log writer", () => {
   test("rows queued over several flushes (pages reused) are written exactly, in order, nulls and all", () => {
@@ -109,4 +110,32 @@ describe("request log writer: failed writes", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  // timeout: a flush that waited out the connection's busy_timeout (5 s) would hold the serving thread that long
+  test("a flush that finds another process holding the write lock gives up at once, keeps its rows, and writes them once the lock is gone", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sb-logw-"));
+    const file = join(dir, "switchboard.db");
+    const store = openStore(file);
+    const other = new Database(file);
+    const error = console.error;
+    console.error = () => {};
+    try {
+      const logs = new LogWriter(store, { flushMs: 60_000 });
+      for (let i = 0; i < 3; i++) logs.row(`req_${i}`, 1_700_000_000_000 + i, null, null, "acct", "m", "chat/completions", "POST", 200, false, 1, null, null, null, null, null, null);
+      // a CLI `apply`, a sqlite3 shell or a backup holds the write lock
+      other.exec("BEGIN IMMEDIATE");
+      expect(logs.flush()).toBe(0);
+      expect(logs.pending).toBe(3);
+      other.exec("COMMIT");
+      expect(logs.flush()).toBe(3);
+      expect((store.sqlite.query("select count(*) as n from request_logs").get() as { n: number }).n).toBe(3);
+      // the connection's own busy timeout is what it was (other writes, such as the admin API's, still wait for a lock)
+      expect((store.sqlite.query("PRAGMA busy_timeout").get() as { timeout: number }).timeout).toBe(5000);
+    } finally {
+      console.error = error;
+      other.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 2000);
 });

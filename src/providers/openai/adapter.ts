@@ -5,7 +5,7 @@
 import { GatewayError } from "../../http/errors.ts";
 import { scrubCredentials } from "../../core/credential-scrub.ts";
 import { isContentChunk, unreadableEvent } from "../../http/sse.ts";
-import { fixedItemSource, openAIErrorFields, sseItemSource, upstreamError, upstreamFetch, type ItemSource } from "../upstream.ts";
+import { fixedItemSource, openAIErrorFields, passedOnHeaders, sseItemSource, upstreamError, upstreamFetch, type ItemSink, type ItemSource } from "../upstream.ts";
 import { completionToChunks } from "./completion-chunks.ts";
 import type { UpstreamReply } from "../http1.ts";
 import type { CallContext, ChatResult, JsonResult, ProviderAdapter, StreamItem } from "../types.ts";
@@ -28,12 +28,16 @@ function postJson(ctx: CallContext, profile: OpenAIProfile, path: string, body: 
   } catch (e) {
     return Promise.reject(e);
   }
-  return sent.then((res) => replyOrError(account.name, res));
+  return sent.then((res) => replyOrError(account.name, res, ctx));
 }
 
-/** A 2xx reply as it is; any other status, the upstream's error (its message kept, the account named). */
-function replyOrError(account: string, res: UpstreamReply): UpstreamReply | Promise<never> {
-  return res.ok ? res : res.text().then((text) => Promise.reject(upstreamError(account, res.status, text, openAIErrorFields, res.headers)));
+/** A 2xx reply as it is (its headers for the client noted on the call); any other status, the upstream's error (its message kept, the account named). */
+function replyOrError(account: string, res: UpstreamReply, ctx: CallContext): UpstreamReply | Promise<never> {
+  if (res.ok) {
+    ctx.replyHeaders = passedOnHeaders(res);
+    return res;
+  }
+  return res.text().then((text) => Promise.reject(upstreamError(account, res.status, text, openAIErrorFields, res.headers)));
 }
 
 /**
@@ -48,58 +52,95 @@ export function openAIItemSource(body: ReadableStream<Uint8Array>, account: stri
   // a server whose chunks lack fields OpenAI's schema requires (id, object, created, model): each chunk is parsed
   // and given them (the first chunk's id and time for all)
   let fill: ChunkDefaults | null = null;
-  return sseItemSource(body, (ev, out) => {
-    const data = ev.data;
-    if (data === "[DONE]") return;
-    if (content && fill === null && isPlainChunkText(data)) {
-      out.enqueue({ text: data });
-      return;
-    }
-    let obj: any;
-    try {
-      obj = JSON.parse(data);
-    } catch {
-      out.enqueue({ error: unreadableEvent(account) });
-      return;
-    }
-    if (obj && obj.error) {
-      const f: { message?: string; type?: string; code?: string | null; param?: string | null } = openAIErrorFields(obj) ?? {};
-      const status = typeof obj.error.status === "number" ? obj.error.status : 502;
-      out.enqueue({
-        error: new GatewayError(status, `Upstream error from account '${account}': ${f.message ?? "stream error"}`, {
-          type: f.type,
-          code: f.code ?? null,
-          param: f.param ?? null,
-          account,
-        }),
-      });
-      return;
-    }
-    if (obj.id === undefined || obj.created === undefined || obj.object === undefined || obj.model === undefined) {
-      fill ??= { id: obj.id ?? defaults?.id ?? "chatcmpl-gw", created: obj.created ?? Math.floor(Date.now() / 1000), model: obj.model ?? defaults?.model ?? "" };
-      withChunkFields(obj, fill, "chat.completion.chunk");
-    }
-    if (!content && isContentChunk(obj)) content = true;
-    // Groq reports stream usage under x_groq.usage on older API versions
-    if (obj.usage == null && obj.x_groq?.usage) {
-      // as OpenAI sends it: the chunk as it is, then the usage in a chunk of its own with no choices (which the
-      // client gets only when it asked for include_usage)
-      const { prompt_tokens, completion_tokens, total_tokens, prompt_tokens_details, completion_tokens_details } = obj.x_groq.usage;
-      out.enqueue({ chunk: obj });
-      out.enqueue({
-        chunk: {
+  // Groq's older usage (x_groq.usage on the finish chunk) waits for the end of the stream: it becomes a usage chunk
+  // of its own only if the upstream sends no standard one (newer Groq versions send both: one usage chunk, not two)
+  let groqUsage: Record<string, any> | null = null;
+  let standardUsage = false;
+  const sendGroqUsage = (out: ItemSink) => {
+    if (groqUsage !== null && !standardUsage) out.enqueue({ chunk: groqUsage });
+    groqUsage = null;
+  };
+  let done = false;
+  // the last two events' data: a stream that ends without [DONE] must have finished (a finish_reason) just before
+  let last = "";
+  let beforeLast = "";
+  return sseItemSource(
+    body,
+    (ev, out) => {
+      const data = ev.data;
+      if (data === "[DONE]") {
+        done = true;
+        sendGroqUsage(out);
+        return;
+      }
+      beforeLast = last;
+      last = data;
+      if (content && fill === null && isPlainChunkText(data)) {
+        out.enqueue({ text: data });
+        return;
+      }
+      let obj: any;
+      try {
+        obj = JSON.parse(data);
+      } catch {
+        out.enqueue({ error: unreadableEvent(account) });
+        return;
+      }
+      if (obj && obj.error) {
+        const f: { message?: string; type?: string; code?: string | null; param?: string | null } = openAIErrorFields(obj) ?? {};
+        const status = typeof obj.error.status === "number" ? obj.error.status : 502;
+        out.enqueue({
+          error: new GatewayError(status, `Upstream error from account '${account}': ${f.message ?? "stream error"}`, {
+            type: f.type,
+            code: f.code ?? null,
+            param: f.param ?? null,
+            account,
+          }),
+        });
+        return;
+      }
+      if (obj.id === undefined || obj.created === undefined || obj.object === undefined || obj.model === undefined) {
+        fill ??= { id: obj.id ?? defaults?.id ?? "chatcmpl-gw", created: obj.created ?? Math.floor(Date.now() / 1000), model: obj.model ?? defaults?.model ?? "" };
+        withChunkFields(obj, fill, "chat.completion.chunk");
+      }
+      if (!content && isContentChunk(obj)) content = true;
+      if (obj.usage != null) standardUsage = true;
+      // Groq reports stream usage under x_groq.usage on older API versions
+      if (obj.usage == null && obj.x_groq?.usage) {
+        // as OpenAI sends it: the chunk as it is, then (at the end) the usage in a chunk of its own with no choices
+        // (which the client gets only when it asked for include_usage)
+        const { prompt_tokens, completion_tokens, total_tokens, prompt_tokens_details, completion_tokens_details } = obj.x_groq.usage;
+        out.enqueue({ chunk: obj });
+        groqUsage = {
           id: obj.id,
           object: obj.object,
           created: obj.created,
           model: obj.model,
           choices: [],
           usage: { prompt_tokens, completion_tokens, total_tokens, prompt_tokens_details, completion_tokens_details },
-        },
-      });
-    } else if (obj.provider !== undefined || fill !== null) out.enqueue({ chunk: obj }); // ours replaces the upstream's; a filled chunk is serialised again
-    // the text is sent on as written only when it is one line (an event whose data spans several lines would
-    // break the client's SSE framing: it is serialised again)
-    else out.enqueue(data.includes("\n") ? { chunk: obj } : { chunk: obj, raw: data });
+        };
+      } else if (obj.provider !== undefined || fill !== null) out.enqueue({ chunk: obj }); // ours replaces the upstream's; a filled chunk is serialised again
+      // the text is sent on as written only when it is one line (an event whose data spans several lines would
+      // break the client's SSE framing: it is serialised again)
+      else out.enqueue(data.includes("\n") ? { chunk: obj } : { chunk: obj, raw: data });
+    },
+    (out) => {
+      sendGroqUsage(out);
+      // a stream that stops without [DONE] and without finishing was cut off: the client is told, not sent a [DONE]
+      // (a stream without a single event is the empty stream readUntilContent reports)
+      if (!done && last !== "" && !FINISHED.test(last) && !FINISHED.test(beforeLast)) out.enqueue({ error: truncatedStream(account) });
+    },
+  );
+}
+
+/** A chunk's text that finishes a choice (a finish_reason that is a string, not null). */
+const FINISHED = /"finish_reason"\s*:\s*"/;
+
+function truncatedStream(account: string): GatewayError {
+  return new GatewayError(502, `Upstream error from account '${account}': the stream ended before the answer finished (no finish_reason, no [DONE])`, {
+    type: "upstream_error",
+    code: "upstream_stream_truncated",
+    account,
   });
 }
 
@@ -117,6 +158,24 @@ function withChunkFields(obj: Record<string, any>, d: ChunkDefaults, object: str
   obj.created ??= d.created ?? Math.floor(Date.now() / 1000);
   obj.model ??= d.model;
   return obj;
+}
+
+/**
+ * A server that ignores `encoding_format: "base64"` (the OpenAI SDKs ask for it by default) answers float arrays,
+ * which the SDK would decode as base64 into nothing: each is encoded as OpenAI does (float32, little-endian, base64).
+ * Whether any was.
+ */
+function base64Embeddings(answer: Record<string, any>): boolean {
+  if (!Array.isArray(answer.data)) return false;
+  let changed = false;
+  for (const item of answer.data) {
+    const v = item?.embedding;
+    if (!Array.isArray(v) || !v.every((x) => typeof x === "number")) continue;
+    const bytes = new Uint8Array(new Float32Array(v).buffer); // little-endian on every platform Bun runs on
+    item.embedding = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+    changed = true;
+  }
+  return changed;
 }
 
 /** The defaults for a call: an id made from the gateway's request id, the upstream model id. */
@@ -138,19 +197,21 @@ function hasRequiredNames(text: string): boolean {
 const READ_NAMES = /"(?:usage"(?!:null)|error"|provider"|x_groq")|\n/;
 
 /**
- * Whether a chunk's text can go on unparsed: a JSON object on one line (braces at both ends) that names no `usage`
+ * Whether a chunk's text can go on unparsed: a JSON object on one line (braces at both ends, a key's quote first) that names no `usage`
  * (but a `"usage":null`), `error`, `provider` or `x_groq`. A name cannot be matched from inside a string value (its quotes
  * are escaped there); a value that happens to match (`"finish_reason":"error"`) only costs a parse. One regex test:
  * ~0.07 µs an event, against ~0.3 for JSON.parse and the objects it leaves to the collector.
  */
 export function isPlainChunkText(data: string): boolean {
   const n = data.length;
-  return n >= 2 && data.charCodeAt(0) === 123 && data.charCodeAt(n - 1) === 125 && !READ_NAMES.test(data);
+  return n >= 2 && data.charCodeAt(0) === 123 && data.charCodeAt(1) === 34 && data.charCodeAt(n - 1) === 125 && !READ_NAMES.test(data);
 }
 
 /** A whole chat completion's text → the result: checked to be a JSON object that is not an error, usage read. */
 function completionResult(ctx: CallContext, text: string): ChatResult {
-  if (!startsWithBrace(text)) throw malformedAnswer(ctx.target.account.name, "the answer is not a JSON object");
+  // (braces at both ends, checked in place: an answer cut short or with text after it is not passed on as a 200;
+  // what lies between them is sent on as written, not parsed)
+  if (!startsWithBrace(text) || !endsWithBrace(text)) throw malformedAnswer(ctx.target.account.name, "the answer is not a JSON object");
   // parsed only when it names an error: an answer is sent on as its text
   if (ERROR_KEY.test(text)) parsedAnswer(ctx.target.account.name, text, "choices");
   // a self-hosted server's answer without a field OpenAI's schema requires: given it
@@ -201,6 +262,16 @@ function completionAsStream(ctx: CallContext, text: string): ChatResult {
   return { stream: true, items: fixedItemSource(completionToChunks(withChunkFields(body, callDefaults(ctx), "chat.completion")).map((chunk) => ({ chunk }))) };
 }
 
+/** Whether the text ends with `}` before any blanks (checked in place). */
+function endsWithBrace(text: string): boolean {
+  for (let i = text.length - 1; i >= 0; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 125) return true;
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return false;
+  }
+  return false;
+}
+
 /** Whether the text starts with `{` after any blanks (checked in place). */
 function startsWithBrace(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -244,6 +315,7 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
       const account = ctx.target.account.name;
       const parsed = parsedAnswer(account, text, "data");
       if (parsed == null || typeof parsed !== "object" || Array.isArray(parsed)) throw malformedAnswer(account, "the answer is not a JSON object");
+      if (body.encoding_format === "base64" && base64Embeddings(parsed)) ctx.notes.push("the account answered base64 with floats: encoded by the gateway");
       return { status: res.status, body: parsed };
     },
 
@@ -260,7 +332,7 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
       } catch (e) {
         return Promise.reject(e);
       }
-      return sent.then((res) => replyOrError(account.name, res));
+      return sent.then((res) => replyOrError(account.name, res, ctx));
     },
 
     async proxy(ctx, req, path, body, search): Promise<Response> {
