@@ -4,6 +4,7 @@
  */
 import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser";
 import { GatewayError } from "../http/errors.ts";
+import { scrubCredentials } from "../core/credential-scrub.ts";
 import type { CallContext, StreamItem } from "./types.ts";
 import type { UpstreamReply } from "./http1.ts";
 
@@ -97,12 +98,13 @@ const isPassedOn = (name: string) => name.startsWith("x-ratelimit-") || name ===
 const RETRY_HEADERS = new Set(["retry-after", "retry-after-ms", "x-should-retry"]);
 
 /** The headers of a 2xx answer passed on to the client (see PASSED_ON), or undefined when there are none. */
-export function passedOnHeaders(res: UpstreamReply): [string, string][] | undefined {
+export function passedOnHeaders(res: UpstreamReply, account: string): [string, string][] | undefined {
   // the pooled client's header text is tested first: most answers carry none, and building `headers` costs
   if (res.rawHeaders !== undefined && !PASSED_ON.test(res.rawHeaders)) return undefined;
   let out: [string, string][] | undefined;
   res.headers.forEach((v, name) => {
-    if (isPassedOn(name)) (out ??= []).push([name, v]);
+    // (an upstream that quotes the request back in a header must not show the client the credential)
+    if (isPassedOn(name)) (out ??= []).push([name, scrubCredentials(account, v)]);
   });
   return out;
 }
@@ -138,7 +140,7 @@ export function upstreamError(
   const message = info.message ?? (plainMessage(text) || `HTTP ${status}`);
   let forward: Record<string, string> | undefined;
   headers?.forEach((v, name) => {
-    if (v && (RETRY_HEADERS.has(name) || isPassedOn(name))) (forward ??= {})[name] = v;
+    if (v && (RETRY_HEADERS.has(name) || isPassedOn(name))) (forward ??= {})[name] = scrubCredentials(account, v);
   });
   return new GatewayError(status, `Upstream error from account '${account}': ${message}`, {
     type: info.type,

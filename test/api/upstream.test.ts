@@ -124,7 +124,7 @@ describe("upstream failures", () => {
     mock.reply({
       status: 200,
       json: { id: "chatcmpl-1", object: "chat.completion", created: 1, model: "gpt-4o-mini", choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }] },
-      headers: { "x-ratelimit-remaining-tokens": "149984", "x-ratelimit-reset-requests": "6ms", "openai-processing-ms": "12", "openai-project": "proj_secret", "set-cookie": "a=b" },
+      headers: { "x-ratelimit-remaining-tokens": "149984", "x-ratelimit-reset-requests": "6ms", "openai-processing-ms": "12", "openai-project": "proj_secret", "set-cookie": "a=b", "x-ratelimit-key": `used ${MOCK_KEY}` },
     });
     const { data, response } = await g.client(key).chat.completions.create({ model: "openai-main/gpt-4o-mini", messages: msg }).withResponse();
     expect(data.choices[0]!.message.content).toBe("hi");
@@ -132,6 +132,8 @@ describe("upstream failures", () => {
     expect(response.headers.get("x-ratelimit-reset-requests")).toBe("6ms");
     expect(response.headers.get("openai-processing-ms")).toBe("12");
     expect(response.headers.get("openai-project")).toBeNull();
+    // a passed-on header that quotes the credential has it cut out
+    expect(response.headers.get("x-ratelimit-key")).toBe("used <redacted>");
     expect(response.headers.get("set-cookie")).toBeNull();
   });
 

@@ -34,7 +34,7 @@ function postJson(ctx: CallContext, profile: OpenAIProfile, path: string, body: 
 /** A 2xx reply as it is (its headers for the client noted on the call); any other status, the upstream's error (its message kept, the account named). */
 function replyOrError(account: string, res: UpstreamReply, ctx: CallContext): UpstreamReply | Promise<never> {
   if (res.ok) {
-    ctx.replyHeaders = passedOnHeaders(res);
+    ctx.replyHeaders = passedOnHeaders(res, account);
     return res;
   }
   return res.text().then((text) => Promise.reject(upstreamError(account, res.status, text, openAIErrorFields, res.headers)));
