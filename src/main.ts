@@ -1,5 +1,7 @@
 #!/usr/bin/env bun
 /** switchboard CLI: serve | apply | accounts | keys | logs | usage | migrate | version | help */
+// first: `serve` re-executes itself with JIT settings before anything else loads (see jit-tiers.ts)
+import "./jit-tiers.ts";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

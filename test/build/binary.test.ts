@@ -3,7 +3,7 @@
  * dir, applies a config, serves the OpenAI SDK, and keeps its data across a restart.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
@@ -49,6 +49,11 @@ test("dist binary runs from an empty directory and keeps its data across restart
   const port = 21000 + Math.floor(Math.random() * 20000);
   const first = await start(run, port);
   const admin = /Admin API key \(shown once, keep it safe\):\s+(sk-sb-\S+)/.exec(first.out)![1]!;
+  // the executable re-executed itself without JSC's FTL tier (src/jit-tiers.ts), as the same process and program
+  if (process.platform === "linux") {
+    expect(readFileSync(`/proc/${first.proc.pid}/environ`, "utf8").split("\0")).toContain("BUN_JSC_useFTLJIT=0");
+    expect(readFileSync(`/proc/${first.proc.pid}/cmdline`, "utf8").split("\0").slice(1, 3)).toEqual(["serve", "--port"]);
+  }
   expect(readdirSync(join(run, "data")).sort()).toContain("switchboard.db");
   expect(existsSync(join(run, "data", "master.key"))).toBe(true);
   const client = new OpenAI({ apiKey: admin, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
@@ -200,6 +200,8 @@ describe("switchboard CLI", () => {
     });
     const out = await outputUntil(proc, "listening on");
     expect(out).toContain("config");
+    // serve re-executed itself without JSC's FTL tier (src/jit-tiers.ts): the same process, so signals reach it
+    if (process.platform === "linux") expect(readFileSync(`/proc/${proc.pid}/environ`, "utf8").split("\0")).toContain("BUN_JSC_useFTLJIT=0");
     const admin = /Admin API key \(shown once, keep it safe\):\s+(sk-sb-\S+)/.exec(out)![1]!;
     const base = `http://127.0.0.1:${port}`;
     expect((await fetch(base + "/admin/v1/keys", { headers: { authorization: `Bearer ${admin}` } })).status).toBe(200);
