@@ -52,15 +52,25 @@ export function unreadableEvent(account: string): GatewayError {
   return new GatewayError(502, `Account '${account}' sent an unreadable stream event`, { account });
 }
 
-/** True for a chunk that carries something the user sees (or the end): not a bare role announcement. */
+/**
+ * True for a chunk that carries something the user sees (or the end): not a bare role announcement. Any delta field
+ * but `role` that holds something counts: content, tool calls, a refusal, audio, and reasoning under whatever name a
+ * server gives it (`reasoning_content`, vLLM's and Ollama's `reasoning`, `reasoning_details`, …).
+ */
 export function isContentChunk(chunk: any): boolean {
   if (chunk?.usage) return true;
   const choices = chunk?.choices;
   if (!Array.isArray(choices)) return false;
   for (const c of choices) {
-    if (c.finish_reason) return true;
-    const d = c.delta;
-    if (d && (d.content || d.reasoning_content || d.tool_calls || d.refusal || d.function_call || d.audio)) return true;
+    if (c?.finish_reason) return true;
+    const d = c?.delta;
+    if (d && typeof d === "object") {
+      for (const k in d) {
+        if (k === "role") continue;
+        const v = d[k];
+        if (v != null && v !== "" && v !== false && !(Array.isArray(v) && v.length === 0)) return true;
+      }
+    }
   }
   return false;
 }
@@ -188,7 +198,8 @@ export function encodeChatStream(
       return true;
     }
     if (hideUsage) {
-      if (Array.isArray(chunk.choices) && chunk.choices.length === 0) return true; // the usage-only chunk
+      // the usage-only chunk (`choices: []`, or no choices at all): not for a client that did not ask for it
+      if (!Array.isArray(chunk.choices) || chunk.choices.length === 0) return true;
       delete chunk.usage;
     }
     if (hooks.strict) stripNonOpenAI(chunk, "delta");

@@ -244,7 +244,7 @@ export function sseItemSource(
     } else {
       parser.feed(decoder.decode(r.value, STREAMING));
       if (failure) throw failure;
-      if (ended) reader.cancel().catch(() => {});
+      if (ended) readOff(reader);
     }
     if (out.length) return out;
     return ended ? null : reader.read().then(onRead); // a read that made no item (a comment, part of an event)
@@ -259,6 +259,31 @@ export function sseItemSource(
       return reader.cancel();
     },
   };
+}
+
+/** What is read of a body after its stream has ended (past [DONE], an error event) before it is cancelled. */
+const READ_OFF_BYTES = 64 * 1024;
+const READ_OFF_MS = 2000;
+
+/**
+ * The rest of a body whose stream is over, read and dropped in the background: an upstream that ends its body right
+ * after its last event (the usual case) keeps its connection for the next call; one that goes on sending, or keeps
+ * the body open, has it cancelled after READ_OFF_BYTES or READ_OFF_MS.
+ */
+function readOff(reader: ReadableStreamDefaultReader<Uint8Array>): void {
+  let bytes = 0;
+  const timer = setTimeout(() => reader.cancel().catch(() => {}), READ_OFF_MS);
+  const next = (): Promise<void> =>
+    reader.read().then((r) => {
+      if (r.done) return void clearTimeout(timer);
+      bytes += r.value.byteLength;
+      if (bytes > READ_OFF_BYTES) {
+        clearTimeout(timer);
+        return void reader.cancel().catch(() => {});
+      }
+      return next();
+    });
+  next().catch(() => clearTimeout(timer));
 }
 
 /** TextDecoder options for a body decoded read by read (hoisted: not an object per read) */

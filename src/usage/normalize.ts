@@ -73,7 +73,9 @@ const enum In {
  * (numbers and nested objects of numbers) falls back to a full parse.
  */
 export function usageFromJsonText(text: string): Usage | null {
-  const at = text.lastIndexOf('"usage":');
+  // the answer's own usage, not one nested after it (Groq's `x_groq.usage`, a per-model breakdown)
+  let at = text.lastIndexOf('"usage":');
+  while (at > 0 && depthAfter(text, at + 8) !== 1) at = text.lastIndexOf('"usage":', at - 1);
   if (at > 0) {
     let i = skipWs(text, at + 8);
     if (text.startsWith("null", i)) return null;
@@ -87,6 +89,32 @@ export function usageFromJsonText(text: string): Usage | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * How deep in the JSON text position `from` is (1: among the top-level object's keys), counted back from the end of
+ * the text over what follows it, strings skipped; -1 when it cannot be told.
+ */
+function depthAfter(t: string, from: number): number {
+  let depth = 0;
+  for (let i = t.length - 1; i >= from; i--) {
+    const c = t.charCodeAt(i);
+    if (c === 125 || c === 93) depth++;
+    else if (c === 123 || c === 91) depth--;
+    else if (c === 34) {
+      // back to the quote that opens this string (one not escaped: an even run of backslashes before it)
+      let j = i;
+      for (;;) {
+        j = t.lastIndexOf('"', j - 1);
+        if (j < from) return -1;
+        let slashes = 0;
+        while (t.charCodeAt(j - 1 - slashes) === 92) slashes++;
+        if ((slashes & 1) === 0) break;
+      }
+      i = j;
+    }
+  }
+  return depth;
 }
 
 function skipWs(t: string, i: number): number {

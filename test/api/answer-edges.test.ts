@@ -61,6 +61,58 @@ const scenarios: Record<string, (body: any) => Response> = {
       choices: [{ index: 0, message: { role: "assistant", content: "x" }, finish_reason: "stop" }],
       usage: { prompt_tokens: 100, completion_tokens: 50, total_tokens: 150, prompt_tokens_details: { cached_tokens: 10, cache_creation_tokens: 20 }, completion_tokens_details: { reasoning_tokens: 30 } },
     }),
+  // Groq compound: the answer's usage, then a per-model breakdown with usage of its own, then x_groq's
+  nested: () =>
+    new Response(
+      JSON.stringify({
+        id: "x",
+        object: "chat.completion",
+        created: 1,
+        model: "m",
+        choices: [{ index: 0, message: { role: "assistant", content: "x" }, finish_reason: "stop" }],
+        usage: { prompt_tokens: 2400, completion_tokens: 300, total_tokens: 2700 },
+        usage_breakdown: { models: [{ model: "a", usage: { prompt_tokens: 2000, completion_tokens: 250 } }, { model: "b", usage: { prompt_tokens: 400, completion_tokens: 50 } }] },
+        x_groq: { id: "g", usage: { queue_time: 0.01 } },
+      }),
+      { headers: { "content-type": "application/json" } },
+    ),
+  // a completion without its own id whose tool call has one
+  "tool-no-id": () =>
+    Response.json({
+      object: "chat.completion",
+      created: 1,
+      model: "m",
+      choices: [
+        { index: 0, message: { role: "assistant", content: null, refusal: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "f", arguments: "{}" } }] }, logprobs: null, finish_reason: "tool_calls" },
+      ],
+    }),
+  // chunks after the first that lack their id; a usage chunk without `choices`
+  "chunk-no-id": () =>
+    sse([
+      chunk({ role: "assistant", content: "" }, null, { id: "chatcmpl-up" }),
+      chunk({ content: "a" }, null, { id: "chatcmpl-up" }),
+      { object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "b" }, finish_reason: "stop" }] },
+      { id: "chatcmpl-up", object: "chat.completion.chunk", created: 1, model: "m", usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } },
+      "[DONE]",
+    ]),
+  // SSE events of their own type: a ping to leave out, an error to end with
+  "typed-events": () =>
+    new Response(
+      `data: ${JSON.stringify(chunk({ role: "assistant", content: "" }))}\n\nevent: ping\ndata: {}\n\ndata: ${JSON.stringify(chunk({ content: "a" }))}\n\nevent: error\ndata: {"message":"overloaded","code":503}\n\n`,
+      { headers: { "content-type": "text/event-stream" } },
+    ),
+  "vllm-error": () => sse([chunk({ role: "assistant", content: "" }), chunk({ content: "a" }), { object: "error", message: "engine died", type: "InternalServerError", code: 500 }]),
+  // n = 2: the first choice finishes, the second is cut off (no [DONE])
+  "n2-cut": () =>
+    sse([
+      { ...chunk({ role: "assistant", content: "" }), choices: [0, 1].map((index) => ({ index, delta: { role: "assistant", content: "" }, finish_reason: null })) },
+      { ...chunk({}), choices: [{ index: 0, delta: { content: "done" }, finish_reason: "stop" }] },
+      { ...chunk({}), choices: [{ index: 1, delta: { content: "still go" }, finish_reason: null }] },
+    ]),
+  // reasoning under vLLM's name, then content only once the test lets it go
+  reasoning: () => gated("reasoning", [chunk({ role: "assistant", content: "" }), chunk({ reasoning: "thinking…" })], [chunk({ content: "answer" }), chunk({}, "stop"), "[DONE]"]),
+  // [DONE], then the body stays open (and sends more) until the test lets it go
+  "done-open": () => gated("done-open", [chunk({ role: "assistant", content: "" }), chunk({ content: "all" }), chunk({}, "stop"), "[DONE]"], [chunk({ content: "GHOST" }), "[DONE]"]),
   // a stream that reports what it used (the pass-through path must ask for it)
   usage: (body) =>
     sse([
@@ -71,6 +123,26 @@ const scenarios: Record<string, (body: any) => Response> = {
       "[DONE]",
     ]),
 };
+
+/** gates of the gated scenarios: open one to let the rest of its stream go */
+const gates = new Map<string, () => void>();
+
+/** An SSE stream that sends `before`, then waits for its gate to open before it sends `after` and ends. */
+function gated(name: string, before: (object | string)[], after: (object | string)[]): Response {
+  const event = (e: object | string) => new TextEncoder().encode(`data: ${typeof e === "string" ? e : JSON.stringify(e)}\n\n`);
+  const open = new Promise<void>((resolve) => gates.set(name, resolve));
+  return new Response(
+    new ReadableStream({
+      async start(c) {
+        for (const e of before) c.enqueue(event(e));
+        await open;
+        for (const e of after) c.enqueue(event(e));
+        c.close();
+      },
+    }),
+    { headers: { "content-type": "text/event-stream" } },
+  );
+}
 
 let upstream: ReturnType<typeof fakeUpstream>;
 /** accepts the request, then closes the connection without a byte of answer */
@@ -122,6 +194,7 @@ accounts:
 });
 
 afterAll(async () => {
+  for (const open of gates.values()) open();
   await g.close();
   upstream.stop(true);
   closer.close();
@@ -270,6 +343,84 @@ describe("answers cut short or malformed", () => {
     expect(e.error.code).toBe("upstream_connection_closed");
     expect(e.error.message).toContain("closer");
     expect(e.error.message).not.toContain("Could not reach");
+  });
+});
+
+describe("streams as self-hosted servers write them (found by a second black-box round)", () => {
+  test("reasoning under another name (vLLM's and Ollama's `reasoning`) reaches the client as it comes, before any content", async () => {
+    const stream = await client().chat.completions.create({ ...ask("compat/m", "reasoning"), stream: true });
+    const seen: string[] = [];
+    for await (const c of stream) {
+      const d: any = c.choices[0]?.delta ?? {};
+      if (d.reasoning) {
+        seen.push(`reasoning:${d.reasoning}`);
+        // the upstream sends its content only now: a gateway holding the reasoning back would wait here forever
+        gates.get("reasoning")!();
+      }
+      if (d.content) seen.push(`content:${d.content}`);
+    }
+    expect(seen).toEqual(["reasoning:thinking…", "content:answer"]);
+  });
+
+  test("the upstream's [DONE] ends the client's stream, whatever the upstream does after it", async () => {
+    const res = await rawChat({ ...ask("compat/m", "done-open"), stream: true });
+    // read to the end while the upstream body is still open (its gate is never opened here)
+    const ev = await events(res);
+    expect(ev.at(-1)).toBe("[DONE]");
+    expect(ev.filter((e) => e === "[DONE]")).toHaveLength(1);
+    expect(ev.some((e) => e.includes("GHOST"))).toBe(false);
+    expect(ev.some((e) => e.includes('"all"'))).toBe(true);
+    expect(rowOf(res.headers.get("x-request-id")).status).toBe(200);
+  });
+
+  test("a non-streamed answer's own usage is logged, not a nested one after it", async () => {
+    const res = await rawChat(ask("compat/m", "nested"));
+    expect((await res.json()).usage.prompt_tokens).toBe(2400);
+    const row = rowOf(res.headers.get("x-request-id"));
+    expect([row.prompt_tokens, row.completion_tokens]).toEqual([2400, 300]);
+  });
+
+  test("ids: a completion whose tool call has an id but which has none itself gets one; chunks without one get the stream's", async () => {
+    const c = await client().chat.completions.create(ask("compat/m", "tool-no-id"));
+    expect(c.id).toMatch(/^chatcmpl-/);
+    expect(c.choices[0]!.message.tool_calls![0]!.id).toBe("call_1");
+    expect(schemaErrors("CreateChatCompletionResponse", c)).toEqual([]);
+    const ids: string[] = [];
+    let usage = 0;
+    for await (const ch of await client().chat.completions.create({ ...ask("compat/m", "chunk-no-id"), stream: true, stream_options: { include_usage: true } })) {
+      ids.push(ch.id);
+      if (ch.usage) usage++;
+    }
+    expect(new Set(ids)).toEqual(new Set(["chatcmpl-up"]));
+    expect(usage).toBe(1);
+  });
+
+  test("a usage chunk without `choices` is hidden from a client that did not ask for usage", async () => {
+    const ev = await events(await rawChat({ ...ask("compat/m", "chunk-no-id"), stream: true }));
+    expect(ev.at(-1)).toBe("[DONE]");
+    for (const e of ev.slice(0, -1)) expect(Array.isArray(JSON.parse(e).choices)).toBe(true);
+    // and the SDK's helper reads the stream whole
+    const final = await client().chat.completions.stream({ ...ask("compat/m", "chunk-no-id") }).finalChatCompletion();
+    expect(final.choices[0]!.message.content).toBe("ab");
+  });
+
+  test("`event: error` and vLLM's {object: error} end the stream with an error event; `event: ping` is left out", async () => {
+    const ev = await events(await rawChat({ ...ask("compat/m", "typed-events"), stream: true }));
+    expect(ev.some((e) => e === "{}" || e.includes('"provider":"compat"}'))).toBe(false);
+    const last = JSON.parse(ev.at(-1)!);
+    expect(last.error.message).toContain("overloaded");
+    const e = await (async () => {
+      for await (const _ of await client().chat.completions.create({ ...ask("compat/m", "vllm-error"), stream: true }));
+    })().catch((x) => x);
+    expect(e).toBeInstanceOf(OpenAI.APIError);
+    expect(String(e.message)).toContain("engine died");
+  });
+
+  test("with n = 2 a stream that ends before every choice finished is cut off: an error event, not [DONE]", async () => {
+    const res = await rawChat({ ...ask("compat/m", "n2-cut"), stream: true, n: 2 });
+    const ev = await events(res);
+    expect(JSON.parse(ev.at(-1)!).error.code).toBe("upstream_stream_truncated");
+    expect(rowOf(res.headers.get("x-request-id")).status).toBe(502);
   });
 });
 

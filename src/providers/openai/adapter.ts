@@ -44,7 +44,7 @@ function replyOrError(account: string, res: UpstreamReply, ctx: CallContext): Up
  * An OpenAI chat stream's SSE bytes → StreamItems, parsed in one stage; `[DONE]` ends it, an `error` payload becomes
  * an error item.
  */
-export function openAIItemSource(body: ReadableStream<Uint8Array>, account: string, defaults?: ChunkDefaults): ItemSource {
+export function openAIItemSource(body: ReadableStream<Uint8Array>, account: string, defaults?: ChunkDefaults, choices = 1): ItemSource {
   // every event is parsed until the first content chunk (the gateway's first-token time and its error handling read
   // them); after it, an event whose text shows that the gateway has nothing to read in it goes on as text: a stream
   // is mostly such events, and parsing each cost more than everything else the gateway does with it
@@ -61,20 +61,31 @@ export function openAIItemSource(body: ReadableStream<Uint8Array>, account: stri
     groqUsage = null;
   };
   let done = false;
-  // the last two events' data: a stream that ends without [DONE] must have finished (a finish_reason) just before
-  let last = "";
-  let beforeLast = "";
+  let events = 0;
+  // choices finished (a finish_reason that is a string): a stream that ends without [DONE] must have finished all
+  let finishes = 0;
+  // the stream's own id, for chunks that lack one
+  let streamId: string | undefined;
   return sseItemSource(
     body,
     (ev, out) => {
       const data = ev.data;
       if (data === "[DONE]") {
+        // the end, whatever comes after it (the SDK stops reading here too): the client gets its [DONE] now, and
+        // the rest of the upstream's body is read off so that its connection can be used again
         done = true;
         sendGroqUsage(out);
+        out.terminate();
         return;
       }
-      beforeLast = last;
-      last = data;
+      // an event type of its own (`event: error`, `event: ping`) is not a chunk: an error ends the stream, any other is
+      // left out (OpenAI's chat streams send data-only events)
+      if (ev.event !== undefined && ev.event !== "message") {
+        if (ev.event === "error") out.enqueue({ error: streamError(account, data) });
+        return;
+      }
+      events++;
+      if (FINISHED.test(data)) finishes++;
       if (content && fill === null && isPlainChunkText(data)) {
         out.enqueue({ text: data });
         return;
@@ -86,21 +97,18 @@ export function openAIItemSource(body: ReadableStream<Uint8Array>, account: stri
         out.enqueue({ error: unreadableEvent(account) });
         return;
       }
-      if (obj && obj.error) {
-        const f: { message?: string; type?: string; code?: string | null; param?: string | null } = openAIErrorFields(obj) ?? {};
-        const status = typeof obj.error.status === "number" ? obj.error.status : 502;
-        out.enqueue({
-          error: new GatewayError(status, `Upstream error from account '${account}': ${f.message ?? "stream error"}`, {
-            type: f.type,
-            code: f.code ?? null,
-            param: f.param ?? null,
-            account,
-          }),
-        });
+      // vLLM's older error events: {"object":"error","message":…}
+      if (obj && obj.object === "error") {
+        out.enqueue({ error: streamError(account, data, obj) });
         return;
       }
+      if (obj && obj.error) {
+        out.enqueue({ error: streamError(account, data, obj) });
+        return;
+      }
+      if (streamId === undefined && typeof obj?.id === "string" && obj.id !== "") streamId = obj.id;
       if (obj.id === undefined || obj.created === undefined || obj.object === undefined || obj.model === undefined) {
-        fill ??= { id: obj.id ?? defaults?.id ?? "chatcmpl-gw", created: obj.created ?? Math.floor(Date.now() / 1000), model: obj.model ?? defaults?.model ?? "" };
+        fill ??= { id: streamId ?? defaults?.id ?? "chatcmpl-gw", created: obj.created ?? Math.floor(Date.now() / 1000), model: obj.model ?? defaults?.model ?? "" };
         withChunkFields(obj, fill, "chat.completion.chunk");
       }
       if (!content && isContentChunk(obj)) content = true;
@@ -128,13 +136,33 @@ export function openAIItemSource(body: ReadableStream<Uint8Array>, account: stri
       sendGroqUsage(out);
       // a stream that stops without [DONE] and without finishing was cut off: the client is told, not sent a [DONE]
       // (a stream without a single event is the empty stream readUntilContent reports)
-      if (!done && last !== "" && !FINISHED.test(last) && !FINISHED.test(beforeLast)) out.enqueue({ error: truncatedStream(account) });
+      if (!done && events > 0 && finishes < choices) out.enqueue({ error: truncatedStream(account) });
     },
   );
 }
 
 /** A chunk's text that finishes a choice (a finish_reason that is a string, not null). */
 const FINISHED = /"finish_reason"\s*:\s*"/;
+
+/** An error event of the stream (`event: error`, an `{"object":"error"}` event): its message kept, the account named. */
+function streamError(account: string, data: string, parsed?: any): GatewayError {
+  let f: { message?: string; type?: string; code?: string | null; param?: string | null } = {};
+  let status = 502;
+  try {
+    const obj = parsed ?? JSON.parse(data);
+    f = openAIErrorFields(obj) ?? {};
+    const code = obj?.error?.status ?? obj?.status ?? obj?.code;
+    if (typeof code === "number" && code >= 400 && code < 600) status = code;
+  } catch {
+    if (data.trim()) f = { message: data.trim().slice(0, 500) };
+  }
+  return new GatewayError(status, `Upstream error from account '${account}': ${f.message ?? "stream error"}`, {
+    type: f.type,
+    code: f.code ?? null,
+    param: f.param ?? null,
+    account,
+  });
+}
 
 function truncatedStream(account: string): GatewayError {
   return new GatewayError(502, `Upstream error from account '${account}': the stream ended before the answer finished (no finish_reason, no [DONE])`, {
@@ -183,28 +211,31 @@ function callDefaults(ctx: CallContext): ChunkDefaults {
   return { id: `chatcmpl-${ctx.requestId.replace(/^req_/, "")}`, model: ctx.target.model.modelId };
 }
 
-/** A completion's text names all of id, object, created and model (as names; a value that matches only costs a parse). */
-const REQUIRED_NAMES = [/"id"\s*:/, /"object"\s*:/, /"created"\s*:/, /"model"\s*:/];
+/**
+ * A completion that starts as OpenAI writes one (`{"id":…,"object":…,"created":…,"model":`, as Groq, vLLM and most
+ * servers copy it) has the fields OpenAI's schema requires; any other is parsed to see (Azure writes its keys in
+ * alphabetical order; a field a server leaves out is filled in). A name found anywhere in the text would not do: a
+ * tool call's `id` is not the completion's.
+ */
+const OPENAI_HEAD = /^\s*\{\s*"id"\s*:\s*"[^"]*"\s*,\s*"object"\s*:\s*"[^"]*"\s*,\s*"created"\s*:\s*\d+\s*,\s*"model"\s*:/;
 
-/** (a loop, not `every` with a closure: one object less per request) */
-function hasRequiredNames(text: string): boolean {
-  for (let i = 0; i < REQUIRED_NAMES.length; i++) if (!REQUIRED_NAMES[i]!.test(text)) return false;
-  return true;
-}
+/** Whether a parsed completion lacks a field OpenAI's schema requires. */
+const lacksRequired = (b: Record<string, unknown>) => b.id === undefined || b.object === undefined || b.created === undefined || b.model === undefined;
 
 /** A quoted name the gateway reads or changes in a chunk (a `"usage":null` excepted: nothing to read there), or a
  *  line break (data that spanned several `data:` lines) */
 const READ_NAMES = /"(?:usage"(?!:null)|error"|provider"|x_groq")|\n/;
 
 /**
- * Whether a chunk's text can go on unparsed: a JSON object on one line (braces at both ends, a key's quote first) that names no `usage`
+ * Whether a chunk's text can go on unparsed: a JSON object on one line (braces at both ends, its `id` first, as
+ * OpenAI writes chunks: one without an id is parsed and given the stream's) that names no `usage`
  * (but a `"usage":null`), `error`, `provider` or `x_groq`. A name cannot be matched from inside a string value (its quotes
  * are escaped there); a value that happens to match (`"finish_reason":"error"`) only costs a parse. One regex test:
  * ~0.07 µs an event, against ~0.3 for JSON.parse and the objects it leaves to the collector.
  */
 export function isPlainChunkText(data: string): boolean {
   const n = data.length;
-  return n >= 2 && data.charCodeAt(0) === 123 && data.charCodeAt(1) === 34 && data.charCodeAt(n - 1) === 125 && !READ_NAMES.test(data);
+  return n >= 2 && data.startsWith('{"id":') && data.charCodeAt(n - 1) === 125 && !READ_NAMES.test(data);
 }
 
 /** A whole chat completion's text → the result: checked to be a JSON object that is not an error, usage read. */
@@ -215,19 +246,19 @@ function completionResult(ctx: CallContext, text: string): ChatResult {
   // parsed only when it names an error: an answer is sent on as its text
   if (ERROR_KEY.test(text)) parsedAnswer(ctx.target.account.name, text, "choices");
   // a self-hosted server's answer without a field OpenAI's schema requires: given it
-  if (!hasRequiredNames(text)) {
+  if (!OPENAI_HEAD.test(text)) {
     const body = parsedAnswer(ctx.target.account.name, text, "choices");
-    if (body && typeof body === "object" && !Array.isArray(body)) text = JSON.stringify(withChunkFields(body, callDefaults(ctx), "chat.completion"));
+    if (body && typeof body === "object" && !Array.isArray(body) && lacksRequired(body)) text = JSON.stringify(withChunkFields(body, callDefaults(ctx), "chat.completion"));
   }
   return { stream: false, text, usage: usageFromJsonText(text) };
 }
 
 /** A stream's reply → the result: its items, or, from a server that ignores `stream`, its one JSON completion's. */
-function streamResult(ctx: CallContext, res: UpstreamReply): ChatResult | Promise<ChatResult> {
+function streamResult(ctx: CallContext, res: UpstreamReply, choices: number): ChatResult | Promise<ChatResult> {
   if (!res.body) throw new GatewayError(502, `Account '${ctx.target.account.name}' sent an empty stream`);
   // a server that ignores `stream` answers with one JSON completion: sent on as the stream it would have been
   if (res.headers.get("content-type")?.toLowerCase().includes("application/json")) return res.text().then((t) => completionAsStream(ctx, t));
-  return { stream: true, items: openAIItemSource(res.body, ctx.target.account.name, callDefaults(ctx)) };
+  return { stream: true, items: openAIItemSource(res.body, ctx.target.account.name, callDefaults(ctx), choices) };
 }
 
 /** A 502 for an answer the gateway cannot read, naming the account. */
@@ -299,7 +330,8 @@ export function openAICompatibleAdapter(kind: keyof typeof OPENAI_PROFILES): Pro
           delete body.stream_options;
           ctx.notes.push("stream_options not sent (stream_usage: false)");
         }
-        return postJson(ctx, profile, "/chat/completions", body).then((res) => streamResult(ctx, res));
+        const choices = typeof body.n === "number" && body.n > 1 ? Math.floor(body.n) : 1;
+        return postJson(ctx, profile, "/chat/completions", body).then((res) => streamResult(ctx, res, choices));
       }
       // not an async function: the reply is handled by a function of the context, no frame per request
       return postJson(ctx, profile, "/chat/completions", body).then((res) => {
