@@ -4,6 +4,7 @@
  * a model_id equal to the name do not count either. Only field and model names come out, never a value (`auth` and
  * `headers` may hold credentials).
  */
+import { normalSubject } from "../core/access.ts";
 import type { AccountSpec, ModelSpec } from "./account-spec.ts";
 
 export interface AccountDiff {
@@ -50,7 +51,9 @@ function diffModels(before: ModelSpec[], after: ModelSpec[]): AccountDiff["model
   };
 }
 
-const set = (xs: readonly string[] | undefined) => (xs === undefined ? undefined : [...new Set(xs)].sort());
+// subjects compared as they are matched (emails in any case are one subject): a list stored before they were kept
+// in lower case is no change
+const set = (xs: readonly string[] | undefined) => (xs === undefined ? undefined : [...new Set(xs.map(normalSubject))].sort());
 
 function normal(field: (typeof FIELDS)[number], s: AccountSpec): unknown {
   switch (field) {
@@ -58,6 +61,11 @@ function normal(field: (typeof FIELDS)[number], s: AccountSpec): unknown {
       return { managers: set(s.access?.managers ?? []), users: set(s.access?.users ?? []) };
     case "headers":
       return s.headers ?? {};
+    // a default written out or left out is the same account: removing `drop_unsupported_params: false` is no change
+    case "drop_unsupported_params":
+      return s.drop_unsupported_params ?? false;
+    case "stream_usage":
+      return s.stream_usage ?? true;
     default:
       return s[field];
   }

@@ -1,6 +1,7 @@
 /**
- * Declarative, idempotent apply of a gateway config: accounts in the file are created or updated; accounts that an
- * earlier apply created and that are gone from the file are deleted; accounts made through the API are left alone.
+ * Declarative, idempotent apply of a gateway config: accounts in the file are created or updated (one the admin API
+ * made is taken over: the file owns it from then on, and the plan says so); accounts the file owns and no longer
+ * lists are deleted; accounts made through the API that the file does not list are left alone.
  */
 import type { Gateway } from "../core/gateway.ts";
 import { deleteAccount, readAllAccounts, saveAccount, type Change } from "../db/accounts-repo.ts";
@@ -8,8 +9,8 @@ import { formatAccountDiff, type AccountDiff } from "./account-diff.ts";
 import type { GatewayConfig } from "./account-spec.ts";
 
 export interface ApplyResult {
-  /** `diff` says what an update changes */
-  changes: { account: string; change: Change | "deleted"; diff?: AccountDiff }[];
+  /** `diff` says what an update changes; `takenOver`: the account was the admin API's and is now the file's */
+  changes: { account: string; change: Change | "deleted"; diff?: AccountDiff; takenOver?: boolean }[];
   changed: boolean;
 }
 
@@ -17,8 +18,8 @@ export function applyConfig(gw: Pick<Gateway, "store" | "masterKey">, config: Ga
   const changes: ApplyResult["changes"] = [];
   const run = () => {
     for (const spec of config.accounts) {
-      const { change, diff } = saveAccount(gw.store, gw.masterKey, spec, "config", dryRun);
-      changes.push(change === "updated" ? { account: spec.name, change, diff } : { account: spec.name, change });
+      const { change, diff, takenOver } = saveAccount(gw.store, gw.masterKey, spec, "config", dryRun);
+      changes.push(change === "updated" ? { account: spec.name, change, diff, ...(takenOver && { takenOver }) } : { account: spec.name, change });
     }
     const inFile = new Set(config.accounts.map((a) => a.name));
     for (const { spec, source } of readAllAccounts(gw.store, gw.masterKey)) {
@@ -37,13 +38,16 @@ export function applyConfig(gw: Pick<Gateway, "store" | "masterKey">, config: Ga
 
 /**
  * One line per account: `+ account a created`, `~ account b: base_url, models (+ m1, ~ m2, - m3), access`,
- * `- account c deleted`, `= account d unchanged`; then what happened. Names fields, never their values.
+ * `~ account e: taken over from the API, base_url`, `- account c deleted`, `= account d unchanged`; then what
+ * happened. Names fields, never their values.
  */
 export function formatApply(r: ApplyResult, dryRun: boolean): string {
   const sign = { created: "+", updated: "~", deleted: "-", unchanged: "=" } as const;
-  const lines = r.changes.map((c) =>
-    c.change === "updated" && c.diff ? `~ account ${c.account}: ${formatAccountDiff(c.diff)}` : `${sign[c.change]} account ${c.account} ${c.change}`,
-  );
+  const lines = r.changes.map((c) => {
+    if (c.change !== "updated" || !c.diff) return `${sign[c.change]} account ${c.account} ${c.change}`;
+    const what = [c.takenOver ? "taken over from the API" : "", formatAccountDiff(c.diff)].filter(Boolean).join(", ");
+    return `~ account ${c.account}: ${what}`;
+  });
   if (!lines.length) lines.push("no accounts in config");
   lines.push(dryRun ? "(dry run: nothing was written)" : r.changed ? "applied" : "no changes");
   return lines.join("\n");

@@ -1,5 +1,5 @@
 /** gateway.yaml → validated config. `${VAR}` in any string is read from the environment; a missing one is an error. */
-import { parse } from "yaml";
+import { isMap, isScalar, parseDocument } from "yaml";
 import { GatewayError } from "../http/errors.ts";
 import { validateConfig, type GatewayConfig } from "./account-spec.ts";
 
@@ -15,15 +15,21 @@ export function parseConfig(text: string, file = "config", env: Record<string, s
   // ${VAR} is not valid YAML inside a flow map ({ api_key: ${KEY} }): mark it with a plain-scalar token first,
   // then substitute in the parsed strings (so a value with YAML syntax in it cannot change the document)
   const marked = markVars(text);
-  let raw: unknown;
-  try {
-    // prettyErrors: false — no code frame: the line it would quote may hold a credential written in the file
-    raw = parse(marked.text, { prettyErrors: false }) ?? {};
-  } catch (e: any) {
+  const yamlError = (e: any) => {
     const offset = Array.isArray(e?.pos) ? marked.toOriginal(e.pos[0]) : undefined;
     const at = offset === undefined ? "" : ` at ${lineColumn(text, offset)}`;
-    throw new ConfigError(`${file}: invalid YAML${at}: ${withoutSource(String(e?.message ?? e), marked.text)}`);
+    return new ConfigError(`${file}: invalid YAML${at}: ${withoutSource(String(e?.message ?? e), marked.text)}`);
+  };
+  let raw: unknown;
+  // prettyErrors: false — no code frame: the line it would quote may hold a credential written in the file
+  const doc = parseDocument(marked.text, { prettyErrors: false });
+  if (doc.errors.length) throw yamlError(doc.errors[0]);
+  try {
+    raw = doc.toJS();
+  } catch (e: any) {
+    throw yamlError(e);
   }
+  checkTopLevel(doc.contents, raw, file, (offset) => lineColumn(text, marked.toOriginal(offset)));
   const interpolated = interpolate(raw, env, file, "");
   try {
     return validateConfig(interpolated);
@@ -31,6 +37,28 @@ export function parseConfig(text: string, file = "config", env: Record<string, s
     if (e instanceof GatewayError) throw new ConfigError(`${file}: ${e.message}`);
     throw e;
   }
+}
+
+/**
+ * The file's top level, before anything else: a mapping whose only key is `accounts`, holding a list. A file that
+ * is empty, misspells `accounts:` or leaves its value out would otherwise read as "no accounts", and apply would
+ * delete every account the file made; deleting them all takes an explicit `accounts: []`.
+ */
+function checkTopLevel(contents: unknown, raw: unknown, file: string, at: (offset: number) => string): void {
+  const empty = `${file}: the file has no 'accounts:' list (to delete every account an earlier apply made, write 'accounts: []')`;
+  if (raw === null || raw === undefined) throw new ConfigError(empty);
+  if (!isMap(contents)) {
+    throw new ConfigError(`${file}: the top level must be a mapping with an 'accounts:' list, not ${Array.isArray(raw) ? "a list" : "a single value"}`);
+  }
+  for (const item of contents.items) {
+    const name = isScalar(item.key) ? String(item.key.value) : String(item.key);
+    if (name === "accounts") continue;
+    const where = isScalar(item.key) && item.key.range ? ` at ${at(item.key.range[0])}` : "";
+    throw new ConfigError(`${file}: unknown top-level key '${name.slice(0, 100)}'${where} (the only one is 'accounts')`);
+  }
+  const accounts = (raw as Record<string, unknown>).accounts;
+  if (accounts === undefined) throw new ConfigError(empty);
+  if (accounts === null) throw new ConfigError(`${file}: 'accounts:' has no value (to delete every account an earlier apply made, write 'accounts: []')`);
 }
 
 /** The text with each ${VAR} marked, and a map from an offset in it back to the offset in the original. */

@@ -15,17 +15,27 @@ export interface Principal {
   subjects: Set<string>;
 }
 
+/**
+ * A subject as it is matched: `user:<email>` in lower case (an email is written in any case; `user:Bob@x.com` and
+ * `user:bob@x.com` are one person). Team and virtual-account names are lower case already. Applied where subjects
+ * are stored (keys, access lists) and where they are read back, so rows written before stay matched.
+ */
+export function normalSubject(s: string): string {
+  return s.startsWith("user:") ? s.toLowerCase() : s;
+}
+
 export function principalOf(k: ApiKeyRow): Principal {
-  const subjects = new Set<string>([k.subject, "team:everyone"]);
+  const subject = normalSubject(k.subject);
+  const subjects = new Set<string>([subject, "team:everyone"]);
   for (const t of k.teams) subjects.add(t.startsWith("team:") ? t : `team:${t}`);
-  return { keyId: k.id, name: k.name, subject: k.subject, role: k.role === "admin" ? "admin" : "user", subjects };
+  return { keyId: k.id, name: k.name, subject, role: k.role === "admin" ? "admin" : "user", subjects };
 }
 
 const anyIn = (p: Principal, list: readonly string[] | undefined) => !!list?.some((s) => p.subjects.has(s));
 
 export const isAdmin = (p: Principal) => p.role === "admin";
 
-export function canManageAccount(p: Principal, a: AccountRecord): boolean {
+export function canManageAccount(p: Principal, a: Pick<AccountRecord, "access">): boolean {
   return isAdmin(p) || anyIn(p, a.access.managers);
 }
 

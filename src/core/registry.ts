@@ -5,6 +5,7 @@
 import type { Store } from "../db/client.ts";
 import { readAllAccounts } from "../db/accounts-repo.ts";
 import { apiKeys, type ApiKeyRow } from "../db/schema.ts";
+import { normalSubject } from "./access.ts";
 import { rememberCredentials, secretHeaders } from "./credential-scrub.ts";
 import type { AccountRecord, ModelRecord } from "../providers/types.ts";
 
@@ -41,7 +42,7 @@ export class Registry {
           modelId: m.model_id ?? m.name,
           types: m.types,
           cost: m.cost,
-          authorizedSubjects: m.authorized_subjects,
+          authorizedSubjects: m.authorized_subjects?.map(normalSubject),
           maxOutputTokens: m.max_output_tokens,
         });
       }
@@ -55,7 +56,8 @@ export class Registry {
           stream_usage: spec.stream_usage,
           headers: spec.headers,
         },
-        access: { managers: spec.access?.managers ?? [], users: spec.access?.users ?? [] },
+        // (lists stored before emails were kept in lower case still match: core/access.ts)
+        access: { managers: (spec.access?.managers ?? []).map(normalSubject), users: (spec.access?.users ?? []).map(normalSubject) },
         models,
       });
     }

@@ -1,18 +1,33 @@
 /**
  * Secrets at rest: gateway keys are stored as sha256 hashes (shown once at creation); provider credentials are
- * encrypted with AES-256-GCM under the data dir's master key (a 0600 file created on first start).
+ * encrypted with AES-256-GCM under the data dir's master key (a 0600 file created on first start, and never after:
+ * a new key cannot read what the old one encrypted).
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 
-export function loadOrCreateMasterKey(file: string): Buffer {
-  if (existsSync(file)) {
-    const key = Buffer.from(readFileSync(file, "utf8").trim(), "base64");
-    if (key.length !== 32) throw new Error(`master key file ${file} is not a base64 32-byte key`);
-    return key;
-  }
+/** The master key is missing or is not the one the database's credentials were encrypted with. */
+export class MasterKeyError extends Error {}
+
+/**
+ * The data dir's master key, or undefined when the file is not there. The file is made the owner's only (0600)
+ * on every open, not only when created: a data dir restored or copied with a looser mode is tightened.
+ */
+export function readMasterKey(file: string): Buffer | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    chmodSync(file, 0o600);
+  } catch {}
+  const key = Buffer.from(readFileSync(file, "utf8").trim(), "base64");
+  if (key.length !== 32) throw new MasterKeyError(`master key file ${file} is not a base64 32-byte key`);
+  return key;
+}
+
+/** A new master key, written 0600. Only for a database that holds no credentials yet (see boot.ts). */
+export function createMasterKey(file: string): Buffer {
   const key = randomBytes(32);
-  writeFileSync(file, key.toString("base64") + "\n", { mode: 0o600 });
+  // wx: never over a key that appeared meanwhile
+  writeFileSync(file, key.toString("base64") + "\n", { mode: 0o600, flag: "wx" });
   chmodSync(file, 0o600);
   return key;
 }

@@ -66,10 +66,22 @@ export function readAllAccounts(store: Store, masterKey: Buffer): { spec: Accoun
   }));
 }
 
+/** Accounts as listed (name, provider, models, source), read without decrypting a credential. */
+export function listAccountSummaries(store: Store): { name: string; provider: string; models: string[]; source: string }[] {
+  const ms = store.db.select({ account: models.account, name: models.name }).from(models).all();
+  return store.db
+    .select({ name: accounts.name, provider: accounts.provider, source: accounts.source })
+    .from(accounts)
+    .all()
+    .map((a) => ({ ...a, models: ms.filter((m) => m.account === a.name).map((m) => m.name) }));
+}
+
 export interface Upserted {
   change: Change;
   /** what differs from the stored account (empty when created or unchanged) */
   diff: AccountDiff;
+  /** a config file took over an account the admin API made (written even when nothing else differs) */
+  takenOver?: boolean;
 }
 
 /** Creates or updates an account; writes nothing when the spec equals the stored one (see config/account-diff.ts). */
@@ -77,6 +89,11 @@ export function upsertAccount(store: Store, masterKey: Buffer, spec: AccountSpec
   return saveAccount(store, masterKey, spec, source, dryRun).change;
 }
 
+/**
+ * Who owns an account: an account a config file lists is the file's, whoever made it (it is taken over from the
+ * API, and a later apply of a file without it deletes it); an edit through the API keeps the owner it had. One rule
+ * whether or not anything else differs (an unchanged account used to stay the API's, a changed one became the file's).
+ */
 export function saveAccount(
   store: Store,
   masterKey: Buffer,
@@ -84,10 +101,26 @@ export function saveAccount(
   source: "config" | "api",
   dryRun = false,
 ): Upserted {
-  const existing = readAccount(store, masterKey, spec.name);
-  const diff = existing ? diffAccounts(existing, spec) : { fields: [], models: { added: [], changed: [], removed: [] } };
-  const change: Change = !existing ? "created" : isUnchanged(diff) ? "unchanged" : "updated";
-  if (dryRun || change === "unchanged") return { change, diff };
+  // the read and the write in one immediate transaction: what is compared is what is overwritten, even when another
+  // process writes the same account meanwhile (nested in a caller's transaction, a savepoint)
+  const run = (): Upserted => {
+    const existing = readAccount(store, masterKey, spec.name);
+    const takenOver = !!existing && source === "config" && readSource(store, spec.name) !== "config";
+    const diff = existing ? diffAccounts(existing, spec) : { fields: [], models: { added: [], changed: [], removed: [] } };
+    const change: Change = !existing ? "created" : isUnchanged(diff) && !takenOver ? "unchanged" : "updated";
+    const result = takenOver ? { change, diff, takenOver } : { change, diff };
+    if (dryRun || change === "unchanged") return result;
+    write(store, masterKey, spec, source);
+    return result;
+  };
+  return dryRun ? run() : store.sqlite.transaction(run).immediate();
+}
+
+function readSource(store: Store, name: string): string | undefined {
+  return store.db.select({ source: accounts.source }).from(accounts).where(eq(accounts.name, name)).get()?.source;
+}
+
+function write(store: Store, masterKey: Buffer, spec: AccountSpec, source: "config" | "api"): void {
   const now = Date.now();
   const settings: Record<string, unknown> = {};
   if (spec.drop_unsupported_params !== undefined) settings.drop_unsupported_params = spec.drop_unsupported_params;
@@ -104,31 +137,30 @@ export function saveAccount(
     source,
     updatedAt: now,
   };
-  store.db.transaction((tx) => {
-    tx.insert(accounts)
-      .values({ ...row, createdAt: now })
-      // an edit through the API keeps where the account came from: one a config file made stays the file's (so an
-      // apply still deletes it when the file drops it); a file that lists an account takes it over
-      .onConflictDoUpdate({ target: accounts.name, set: source === "config" ? row : { ...row, source: undefined } })
+  store.db
+    .insert(accounts)
+    .values({ ...row, createdAt: now })
+    // an edit through the API keeps where the account came from: one a config file made stays the file's (so an
+    // apply still deletes it when the file drops it); a file that lists an account takes it over
+    .onConflictDoUpdate({ target: accounts.name, set: source === "config" ? row : { ...row, source: undefined } })
+    .run();
+  store.db.delete(models).where(eq(models.account, spec.name)).run();
+  if (spec.models.length) {
+    store.db
+      .insert(models)
+      .values(
+        spec.models.map((m) => ({
+          account: spec.name,
+          name: m.name,
+          modelId: m.model_id ?? m.name,
+          types: m.types,
+          cost: m.cost ?? null,
+          authorizedSubjects: m.authorized_subjects ?? null,
+          maxOutputTokens: m.max_output_tokens ?? null,
+        })),
+      )
       .run();
-    tx.delete(models).where(eq(models.account, spec.name)).run();
-    if (spec.models.length) {
-      tx.insert(models)
-        .values(
-          spec.models.map((m) => ({
-            account: spec.name,
-            name: m.name,
-            modelId: m.model_id ?? m.name,
-            types: m.types,
-            cost: m.cost ?? null,
-            authorizedSubjects: m.authorized_subjects ?? null,
-            maxOutputTokens: m.max_output_tokens ?? null,
-          })),
-        )
-        .run();
-    }
-  }, { behavior: "immediate" });
-  return { change, diff };
+  }
 }
 
 export function deleteAccount(store: Store, name: string): boolean {
