@@ -45,6 +45,7 @@ export function makeHotPath(): HotPath {
   const pooled: UpstreamFetch = async () => ({
     status: 200,
     ok: true,
+    passesOn: false,
     get headers() {
       return new Headers({ "content-type": "application/json" });
     },

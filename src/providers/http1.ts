@@ -25,8 +25,9 @@ export interface UpstreamReply {
   arrayBuffer(): Promise<ArrayBuffer>;
   /** the pooled client's: the whole body as text when it has been read already, else null */
   bufferedText?(): string | null;
-  /** the pooled client's: the header lines as received (a cheap test before `headers` is built) */
-  readonly rawHeaders?: string;
+  /** the pooled client's: whether a header is one the client gets too (x-ratelimit-*; told as the head is parsed,
+   *  so that the common answer with none costs nothing) */
+  readonly passesOn?: boolean;
 }
 
 /** `init.signal` may be a CallSignal (see `fetchClient` for Bun's fetch). */
@@ -186,6 +187,7 @@ class Exchange {
 
 export class PooledReply implements UpstreamReply {
   readonly ok: boolean;
+  passesOn = false;
   #headers: Headers | null = null;
   #chunks: Uint8Array[] | null = null;
   /** a whole body already decoded (the common case of a small JSON answer) */
@@ -201,7 +203,7 @@ export class PooledReply implements UpstreamReply {
   constructor(
     readonly status: number,
     /** the header lines, parsed into `headers` when first asked for */
-    readonly rawHeaders: string,
+    private readonly rawHeaders: string,
     readonly encoding: string | null,
     readonly hasBody: boolean,
     conn: Conn,
@@ -713,6 +715,7 @@ export class Http1Pool {
     let length = -1;
     let chunked = false;
     let encoding: string | null = null;
+    let passesOn = false;
     // the few headers that decide framing; a line is looked at only if its first letter could start one of them
     // (c, t, k). The rest are parsed only if `headers` is asked for.
     let pos = eol < 0 ? head.length : eol + 2;
@@ -720,7 +723,11 @@ export class Http1Pool {
       let e = head.indexOf("\r\n", pos);
       if (e < 0) e = head.length;
       const c = head.charCodeAt(pos) | 0x20;
-      if (c === 0x63 || c === 0x74 || c === 0x6b) {
+      if (c === 0x78 || c === 0x6f) {
+        // x-ratelimit-*, openai-processing-ms: headers the client gets too (upstream.ts `passedOnHeaders`)
+        const colon = head.indexOf(":", pos);
+        if (colon > pos && colon < e && (prefixIs(head, pos, colon, "x-ratelimit-") || nameIs(head, pos, colon, "openai-processing-ms"))) passesOn = true;
+      } else if (c === 0x63 || c === 0x74 || c === 0x6b) {
         const colon = head.indexOf(":", pos);
         if (colon > pos && colon < e) {
           // names compared in place and content-length read in place: no strings made for the common headers
@@ -759,6 +766,7 @@ export class Http1Pool {
       return false;
     }
     const reply = new PooledReply(status, eol < 0 ? "" : head.slice(eol + 2), encoding, ex.framing !== 0 || (!bodyless && length === 0), conn);
+    reply.passesOn = passesOn;
     ex.reply = reply;
     // a body of known, modest length is read whole first; anything else is handed over as it streams
     if (ex.framing !== 1 || ex.remaining > BUFFER_LIMIT) this.#settle(ex);
@@ -845,7 +853,12 @@ export class Http1Pool {
 
 /** Whether head[from, to) is `lower` (a lower-case header name), in any case. */
 function nameIs(head: string, from: number, to: number, lower: string): boolean {
-  if (to - from !== lower.length) return false;
+  return to - from === lower.length && prefixIs(head, from, to, lower);
+}
+
+/** Whether head[from, to) starts with `lower`, letters in any case. */
+function prefixIs(head: string, from: number, to: number, lower: string): boolean {
+  if (to - from < lower.length) return false;
   for (let i = 0; i < lower.length; i++) {
     const c = head.charCodeAt(from + i);
     const l = lower.charCodeAt(i);

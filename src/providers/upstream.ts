@@ -93,14 +93,13 @@ function redirectTarget(location: string | null | undefined): string | undefined
  * waits as long as it says (`retry-after`, `retry-after-ms`) or does not retry at all (`x-should-retry: false`).
  * Nothing else of the upstream's (its organisation, project or cookies) reaches the client.
  */
-const PASSED_ON = /x-ratelimit-|openai-processing-ms/i;
 const isPassedOn = (name: string) => name.startsWith("x-ratelimit-") || name === "openai-processing-ms";
 const RETRY_HEADERS = new Set(["retry-after", "retry-after-ms", "x-should-retry"]);
 
 /** The headers of a 2xx answer passed on to the client (see PASSED_ON), or undefined when there are none. */
 export function passedOnHeaders(res: UpstreamReply, account: string): [string, string][] | undefined {
-  // the pooled client's header text is tested first: most answers carry none, and building `headers` costs
-  if (res.rawHeaders !== undefined && !PASSED_ON.test(res.rawHeaders)) return undefined;
+  // the pooled client tells as it parses the head: most answers carry none, and building `headers` costs
+  if (res.passesOn === false) return undefined;
   let out: [string, string][] | undefined;
   res.headers.forEach((v, name) => {
     // (an upstream that quotes the request back in a header must not show the client the credential)
