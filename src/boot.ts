@@ -6,10 +6,9 @@ import { routesWithCors, withCors } from "./http/cors.ts";
 import { hotRoutes } from "./http/hot-routes.ts";
 import { DEFAULT_SETTINGS, type Gateway, type GatewaySettings } from "./core/gateway.ts";
 import { Registry } from "./core/registry.ts";
-import { loadOrCreateMasterKey } from "./core/secrets.ts";
-import { openStore } from "./db/client.ts";
-import { createKey, findKeyByHash, hasAdminKey } from "./db/keys-repo.ts";
-import { hashKey } from "./core/secrets.ts";
+import { createMasterKey, decryptJson, hashKey, MasterKeyError, readMasterKey } from "./core/secrets.ts";
+import { openStore, type Store } from "./db/client.ts";
+import { createKey, ENV_ADMIN_KEY_NAME, findKeyByHash, hasAdminKey, retireKeys } from "./db/keys-repo.ts";
 import { LogWriter } from "./usage/log-writer.ts";
 import { fetchClient, pooledFetch, type UpstreamFetch } from "./providers/http1.ts";
 
@@ -18,6 +17,11 @@ export interface OpenOptions {
   settings?: Partial<GatewaySettings>;
   fetch?: UpstreamFetch;
   logFlushMs?: number;
+  /**
+   * false: open even when the master key is missing or does not match (for commands that read no credential:
+   * keys, logs, usage); then `masterKey` and `registry` throw the MasterKeyError when used. Default true.
+   */
+  credentials?: boolean;
 }
 
 /**
@@ -44,28 +48,77 @@ export function openGateway(o: OpenOptions): Gateway {
       chmodSync(f, 0o600);
     } catch {}
   }
-  const masterKey = loadOrCreateMasterKey(join(dir, "master.key"));
-  return {
-    store,
-    masterKey,
-    registry: new Registry(store, masterKey),
-    logs: new LogWriter(store, { flushMs: o.logFlushMs }),
-    settings: { ...DEFAULT_SETTINGS, ...o.settings },
-    fetch: upstream,
-  };
+  const masterKey = masterKeyOf(join(dir, "master.key"), store);
+  const logs = new LogWriter(store, { flushMs: o.logFlushMs });
+  const settings = { ...DEFAULT_SETTINGS, ...o.settings };
+  if (masterKey instanceof MasterKeyError) {
+    if (o.credentials !== false) {
+      store.close();
+      throw masterKey;
+    }
+    const fail = (): never => {
+      throw masterKey;
+    };
+    return { store, logs, settings, fetch: upstream, get masterKey() { return fail(); }, get registry() { return fail(); } };
+  }
+  return { store, masterKey, registry: new Registry(store, masterKey), logs, settings, fetch: upstream };
 }
 
 /**
- * The first admin key: SWITCHBOARD_ADMIN_KEY when set (registered if new), else one generated on first start.
- * Returns the generated key so it can be printed once.
+ * The data dir's master key: read (and checked against a stored credential), or made when the database holds no
+ * credential yet. Never made for a database that holds some: a new key cannot read them, and writing it would
+ * leave the dir with a key that matches nothing (the original, restored later, would then have to replace it).
  */
-export function ensureAdminKey(gw: Gateway, fromEnv?: string): string | undefined {
-  if (fromEnv) {
-    if (!fromEnv.startsWith("sk-") || fromEnv.length < 20) throw new Error("SWITCHBOARD_ADMIN_KEY must start with 'sk-' and be at least 20 characters");
-    if (!findKeyByHash(gw.store, hashKey(fromEnv))) {
-      createKey(gw.store, { name: "admin (SWITCHBOARD_ADMIN_KEY)", subject: "user:admin", role: "admin", key: fromEnv });
-      gw.registry.reload();
+function masterKeyOf(file: string, store: Store): Buffer | MasterKeyError {
+  const sample = store.sqlite.query("select auth_encrypted as blob from accounts limit 1").get() as { blob: string } | null;
+  const restore = "restore the master.key that belongs with this database (from the backup the database came from); commands that read no credential (keys, logs, usage, accounts list) still work without it";
+  const key = readMasterKey(file);
+  if (!key) {
+    if (sample) return new MasterKeyError(`master.key is missing (${file}) and the database holds provider credentials encrypted with it: ${restore}`);
+    return createMasterKey(file);
+  }
+  if (sample) {
+    try {
+      decryptJson(key, sample.blob);
+    } catch {
+      return new MasterKeyError(`master.key does not match this database (${file} cannot decrypt its provider credentials): ${restore}`);
     }
+  }
+  return key;
+}
+
+/** SWITCHBOARD_ADMIN_KEY's shape, checked before anything is started. */
+export function checkEnvAdminKey(fromEnv: string | undefined): void {
+  if (fromEnv !== undefined && fromEnv !== "" && (!fromEnv.startsWith("sk-") || fromEnv.length < 20)) {
+    throw new Error("SWITCHBOARD_ADMIN_KEY must start with 'sk-' and be at least 20 characters");
+  }
+}
+
+/**
+ * The admin key a start guarantees. SWITCHBOARD_ADMIN_KEY, when set, works after start or the start fails: a new
+ * value is registered and retires the key an earlier value made (rotation: change the variable, restart); a value
+ * that is a revoked, expired or non-admin key is an error, not a start without a working admin key. Without it,
+ * a key is generated on the first start (or when every admin key has expired) and returned, to be printed once.
+ * `say` gets what the start should tell the operator (a retired key).
+ */
+export function ensureAdminKey(gw: Gateway, fromEnv?: string, say: (line: string) => void = console.log): string | undefined {
+  if (fromEnv) {
+    checkEnvAdminKey(fromEnv);
+    const retired = gw.store.sqlite
+      .transaction(() => {
+        const row = findKeyByHash(gw.store, hashKey(fromEnv));
+        if (row) {
+          const why = row.revokedAt ? "has been revoked" : row.expiresAt && row.expiresAt <= Date.now() ? "has expired" : row.role !== "admin" ? "is not an admin key" : undefined;
+          if (why) throw new Error(`SWITCHBOARD_ADMIN_KEY is the key ${row.id} ('${row.name}'), which ${why}: set SWITCHBOARD_ADMIN_KEY to a new value (it replaces the earlier one), or unset it`);
+          // (keys earlier values made before a change retired them, as it does now)
+          return retireKeys(gw.store, ENV_ADMIN_KEY_NAME, row.id);
+        }
+        const { info } = createKey(gw.store, { name: ENV_ADMIN_KEY_NAME, subject: "user:admin", role: "admin", key: fromEnv });
+        return retireKeys(gw.store, ENV_ADMIN_KEY_NAME, info.id);
+      })
+      .immediate();
+    gw.registry.reload();
+    if (retired.length) say(`SWITCHBOARD_ADMIN_KEY changed: the key the earlier value made (${retired.join(", ")}) is revoked`);
     return undefined;
   }
   if (hasAdminKey(gw.store)) return undefined;

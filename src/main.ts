@@ -4,16 +4,20 @@
 import "./jit-tiers.ts";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ensureAdminKey, openGateway, serve } from "./boot.ts";
+import { checkEnvAdminKey, ensureAdminKey, openGateway, serve } from "./boot.ts";
 import { applyConfig, formatApply } from "./config/apply.ts";
 import { ConfigError, loadConfigFile } from "./config/load-config.ts";
 import { CliError, cmdAccounts, cmdApply, cmdKeysCreate, cmdKeysList, cmdKeysRevoke, cmdLogs, cmdMigrate, cmdUsage } from "./cli/commands.ts";
 import { abortCallsInFlight } from "./core/dispatch.ts";
 import { startHeapGovernor } from "./core/heap-governor.ts";
+import { startWalCheckpointer } from "./db/wal-checkpointer.ts";
 import { parseCorsOrigins } from "./http/cors.ts";
 import { GatewayError } from "./http/errors.ts";
+import { MasterKeyError } from "./core/secrets.ts";
 import { VERSION } from "./version.ts";
 
 const DEFAULT_HEAP_LIMIT_MB = 10;
@@ -48,12 +52,18 @@ ${COMMON}
                    passes N MB (env SWITCHBOARD_HEAP_LIMIT_MB, default 10; 0: leave it to the runtime)
 
 On first start it creates the data dir, the database, a master key file (0600) and an admin API key that it prints
-once; SWITCHBOARD_ADMIN_KEY sets the admin key instead. SIGTERM/SIGINT stop gracefully (grace period
-SWITCHBOARD_SHUTDOWN_GRACE_MS, default 30000).`,
+once (after it listens: a start that cannot bind makes none). SWITCHBOARD_ADMIN_KEY sets the admin key instead: it
+works after every start, or the start fails (a revoked or expired key); a new value revokes the key the previous
+value made. A master.key that is missing or does not match the database is an error, never replaced.
+SIGTERM/SIGINT stop gracefully (grace period SWITCHBOARD_SHUTDOWN_GRACE_MS, default 30000); SIGHUP re-applies
+--config (the environment is not re-read: restart for a new \${VAR} value).`,
   apply: `Usage: switchboard apply -f gateway.yaml [--dry-run] [--data-dir DIR]
 
 Creates or updates the accounts in the file (idempotent) and deletes accounts an earlier apply created that the file
-no longer has. A running server on the same data dir picks the change up within a second.
+no longer has. An account made through the admin API that the file lists is taken over: the file owns it from then
+on (the plan says "taken over from the API"). The file must have an 'accounts:' list and no other top-level key;
+'accounts: []' deletes every account the file owns. A running server on the same data dir picks the change up
+within a second.
 ${COMMON}`,
   accounts: `Usage: switchboard accounts list | show NAME | test NAME | delete NAME [--data-dir DIR]
 
@@ -63,7 +73,8 @@ ${COMMON}`,
   switchboard keys list
   switchboard keys revoke ID
 
-Subjects look like user:<email>, team:<name> or virtualaccount:<name>. The key is printed once.
+Subjects look like user:<email>, team:<name> or virtualaccount:<name> (emails are kept in lower case). The key is
+printed once; list shows its kind and 4 characters of it (sk-sb-AbCd…).
 ${COMMON}`,
   logs: `Usage: switchboard logs [--since 24h] [--account NAME] [--model NAME] [--limit 50] [--before N]
 
@@ -104,6 +115,44 @@ const OPTIONS = {
   by: { type: "string" },
 } as const;
 
+/** The options each command takes besides --help and --data-dir (`keys` by subcommand); anything else is refused. */
+const COMMAND_OPTIONS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
+  serve: ["port", "host", "config", "max-body-mb", "heap-limit-mb", "cors-origins"],
+  apply: ["file", "dry-run"],
+  accounts: [],
+  "keys create": ["name", "subject", "role", "teams", "expires"],
+  keys: [],
+  logs: ["since", "account", "model", "limit", "before"],
+  usage: ["by", "since", "account", "model"],
+  migrate: [],
+  version: [],
+};
+/** How many words a command takes after its name (`accounts show NAME`: 2). */
+const COMMAND_WORDS: Record<string, number> = { accounts: 2, keys: 2, "keys revoke": 2 };
+
+/**
+ * An option or a word the command does not take is an error (exit 2), not ignored: `logs --by model` would
+ * otherwise print the unfiltered log as though it had been grouped.
+ */
+function checkUsage(cmd: string, sub: string | undefined, o: Record<string, unknown>, words: string[]): void {
+  const key = cmd === "keys" && sub === "create" ? "keys create" : cmd;
+  const allowed = new Set<string>(["help", "data-dir", ...(COMMAND_OPTIONS[key] ?? [])]);
+  const shown = cmd === "keys" && sub ? `keys ${sub}` : cmd;
+  for (const name of Object.keys(o)) {
+    if (!allowed.has(name)) throw new CliError(`'--${name}' is not an option of '${shown}' (see: switchboard ${cmd} --help)`);
+  }
+  const max = COMMAND_WORDS[cmd === "keys" && sub === "revoke" ? "keys revoke" : cmd] ?? 0;
+  const most = cmd === "keys" && sub !== "revoke" ? 1 : cmd === "accounts" && (sub === "list" || sub === undefined) ? 1 : max;
+  if (words.length > most) throw new CliError(`unexpected argument '${words[most]}' for '${shown}' (see: switchboard ${cmd} --help)`);
+}
+
+/** Commands that read an existing data dir: run against one that is not there, they are an error, not a new dir. */
+const READS_DATA = (cmd: string, sub: string | undefined) =>
+  cmd === "logs" || cmd === "usage" || cmd === "accounts" || (cmd === "keys" && sub !== "create");
+
+/** Commands that decrypt credentials, so need the master key that matches the database. */
+const NEEDS_CREDENTIALS = (cmd: string, sub: string | undefined) => cmd === "apply" || (cmd === "accounts" && (sub === "show" || sub === "test"));
+
 async function main(argv: string[]): Promise<number> {
   const { values: o, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const [cmd, sub, arg] = positionals;
@@ -119,16 +168,20 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP[cmd]);
     return 0;
   }
+  checkUsage(cmd, sub, o, positionals.slice(1));
   if (cmd === "version") {
     console.log(VERSION);
     return 0;
   }
   const dataDir = o["data-dir"] ?? process.env.SWITCHBOARD_DATA_DIR ?? "./data";
   if (cmd === "serve") return runServe(dataDir, o);
+  if (READS_DATA(cmd, sub) && !existsSync(join(dataDir, "switchboard.db"))) {
+    throw new CliError(`no data dir at ${resolve(dataDir)} (no switchboard.db there); pass --data-dir or set SWITCHBOARD_DATA_DIR to the gateway's (a service's: /var/lib/switchboard)`);
+  }
 
   // a dry run against a data dir that does not exist yet plans against an empty one, and leaves nothing on disk
   const scratch = cmd === "apply" && o["dry-run"] && !existsSync(join(dataDir, "switchboard.db")) ? mkdtempSync(join(tmpdir(), "switchboard-dry-run-")) : undefined;
-  const gw = openGateway({ dataDir: scratch ?? dataDir });
+  const gw = openGateway({ dataDir: scratch ?? dataDir, credentials: NEEDS_CREDENTIALS(cmd, sub) });
   try {
     switch (cmd) {
       case "migrate":
@@ -181,6 +234,8 @@ async function runServe(dataDir: string, o: Record<string, any>): Promise<number
   } catch (e) {
     throw new CliError((e as Error).message);
   }
+  checkEnvAdminKey(env.SWITCHBOARD_ADMIN_KEY);
+  await checkHost(hostname);
   const gw = openGateway({ dataDir, settings: { maxBodyBytes: Math.floor(maxBodyMb * 1024 * 1024), corsOrigins } });
   const apply = async () => {
     if (!configFile) return;
@@ -189,13 +244,17 @@ async function runServe(dataDir: string, o: Record<string, any>): Promise<number
     console.log(formatApply(r, false).split("\n").map((l) => `config ${configFile}: ${l}`).join("\n"));
   };
   await apply();
+  // listening before an admin key is made: a start that cannot bind prints no "shown once" key that it then
+  // throws away (the next start, finding one, would print none)
+  const { server, url } = listen(gw, port, hostname);
   const generated = ensureAdminKey(gw, env.SWITCHBOARD_ADMIN_KEY);
   if (generated) {
     console.log(`\nAdmin API key (shown once, keep it safe):\n  ${generated}\n`);
   }
   gw.registry.watch(250);
   const stopGovernor = startHeapGovernor(heapLimitMb);
-  const { server, url } = serve(gw, { port, hostname });
+  // WAL checkpoints (and their fsyncs) on a thread of their own, not in a request-log flush (db/wal-checkpointer.ts)
+  const checkpointer = startWalCheckpointer(gw.store, join(dataDir, "switchboard.db"));
   console.log(`switchboard ${VERSION} listening on ${url} (data: ${dataDir})`);
 
   let stopping = false;
@@ -218,6 +277,7 @@ async function runServe(dataDir: string, o: Record<string, any>): Promise<number
     }
     gw.registry.stop();
     stopGovernor();
+    await checkpointer.stop();
     // the last flush may wait for another process's write lock as long as the connection would
     gw.logs.flush(5000);
     gw.store.close();
@@ -232,11 +292,45 @@ async function runServe(dataDir: string, o: Record<string, any>): Promise<number
   return -1; // keep running
 }
 
+/**
+ * A listen address that is neither an IP address nor a name that resolves is said to be that, before anything is
+ * opened (Bun reports some, `999.1.1.1`, as "Is port 0 in use?").
+ */
+async function checkHost(hostname: string): Promise<void> {
+  if (isIP(hostname)) return;
+  // digits and dots that are no IPv4 address (999.1.1.1): no name either, and no resolver need be asked
+  const bad = () => new CliError(`cannot listen on '${hostname}': it is not a valid listen address (--host / SWITCHBOARD_HOST: an IP address of this machine, 0.0.0.0, :: or a name that resolves to one)`);
+  if (/^[\d.]+$/.test(hostname)) throw bad();
+  try {
+    await lookup(hostname);
+  } catch {
+    throw bad();
+  }
+}
+
+/** serve(), with what went wrong said as it is: Bun says "Is port in use?" only when it is; EINVAL is the address. */
+function listen(gw: ReturnType<typeof openGateway>, port: number, hostname: string) {
+  try {
+    return serve(gw, { port, hostname });
+  } catch (e: any) {
+    const where = `${hostname}:${port}`;
+    if (e?.code === "EADDRINUSE") throw new CliError(`cannot listen on ${where}: the port is in use (another switchboard, or another server)`);
+    if (e?.code === "EADDRNOTAVAIL") throw new CliError(`cannot listen on ${where}: '${hostname}' is not an address of this machine (--host / SWITCHBOARD_HOST)`);
+    if (e?.code === "EINVAL") throw new CliError(`cannot listen on ${where}: '${hostname}' is not a valid listen address (--host / SWITCHBOARD_HOST: an IP address of this machine, 0.0.0.0 or ::)`);
+    if (e?.code === "EACCES") throw new CliError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges)`);
+    throw new CliError(`cannot listen on ${where}: ${e?.message ?? e}`);
+  }
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exit(code);
   },
   (e) => {
+    if (e instanceof MasterKeyError) {
+      console.error(`error: ${e.message}`);
+      process.exit(1);
+    }
     if (e instanceof CliError || e instanceof ConfigError || e?.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" || e?.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
       console.error(`error: ${e.message}`);
       process.exit(2);

@@ -2,7 +2,8 @@
 import { applyConfig, formatApply } from "../config/apply.ts";
 import { loadConfigFile } from "../config/load-config.ts";
 import { testAccount } from "../core/test-account.ts";
-import { deleteAccount, readAccount, readAllAccounts, redactSpec } from "../db/accounts-repo.ts";
+import { deleteAccount, listAccountSummaries, readAccount, redactSpec } from "../db/accounts-repo.ts";
+import { normalSubject } from "../core/access.ts";
 import { createKey, LastAdminKeyError, listKeys, revokeKey } from "../db/keys-repo.ts";
 import { openGateway } from "../boot.ts";
 import { parseExpiry, parseWhen } from "../core/when.ts";
@@ -53,12 +54,8 @@ export async function cmdAccounts(gw: Gw, sub: string | undefined, arg: string |
   switch (sub) {
     case "list":
     case undefined: {
-      const rows = readAllAccounts(gw.store, gw.masterKey).map(({ spec, source }) => ({
-        name: spec.name,
-        provider: spec.provider,
-        models: spec.models.map((m) => m.name).join(","),
-        source,
-      }));
+      // read without decrypting a credential: listing works without the master key
+      const rows = listAccountSummaries(gw.store).map((a) => ({ name: a.name, provider: a.provider, models: a.models.join(","), source: a.source }));
       return { out: table(rows, ["name", "provider", "models", "source"]), code: 0 };
     }
     case "show": {
@@ -69,9 +66,13 @@ export async function cmdAccounts(gw: Gw, sub: string | undefined, arg: string |
     case "test": {
       const account = gw.registry.accounts.get(name());
       if (!account) throw new CliError(`unknown account '${arg}'`);
-      const results = await testAccount(account);
-      const rows = results.map((r) => ({ model: r.model, result: r.skipped ? "skipped" : r.ok ? "ok" : "error", ms: r.latency_ms, detail: r.error ?? "" }));
-      return { out: table(rows, ["model", "result", "ms", "detail"]), code: results.every((r) => r.ok) ? 0 : 1 };
+      const report = await testAccount(account);
+      const rows = report.results.map((r) => ({ model: r.model, result: r.skipped ? "skipped" : r.ok ? "ok" : "error", ms: r.latency_ms, detail: r.error ?? r.detail ?? "" }));
+      const check = report.credential_check;
+      if (check) rows.push({ model: `(credential: ${check.call})`, result: check.ok ? "ok" : "error", ms: check.latency_ms, detail: check.error ?? "" });
+      const out = [table(rows, ["model", "result", "ms", "detail"]), ...(report.message ? [printable(report.message)] : [])].join("\n");
+      // non-zero unless something was tried and worked: a run that tried nothing is no proof the credential works
+      return { out, code: report.ok ? 0 : 1 };
     }
     case "delete": {
       if (!deleteAccount(gw.store, name())) throw new CliError(`unknown account '${arg}'`);
@@ -97,7 +98,7 @@ export function cmdKeysCreate(gw: Gw, o: { name?: string; subject?: string; role
   if (typeof expiresAt === "string") throw new CliError(`--expires: ${expiresAt}`);
   const { key, info } = createKey(gw.store, {
     name: o.name,
-    subject: o.subject,
+    subject: normalSubject(o.subject),
     role: (o.role as "admin" | "user") ?? "user",
     teams,
     expiresAt: expiresAt ?? null,
@@ -111,11 +112,12 @@ export function cmdKeysList(gw: Gw): string {
     name: k.name,
     subject: k.subject,
     role: k.role,
+    teams: k.teams.join(","),
     prefix: k.prefix + "…",
     expires: k.expiresAt ? new Date(k.expiresAt).toISOString() : "",
     revoked: k.revokedAt ? new Date(k.revokedAt).toISOString() : "",
   }));
-  return table(rows, ["id", "name", "subject", "role", "prefix", "expires", "revoked"]);
+  return table(rows, ["id", "name", "subject", "role", "teams", "prefix", "expires", "revoked"]);
 }
 
 export function cmdKeysRevoke(gw: Gw, id: string | undefined): string {

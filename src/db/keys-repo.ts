@@ -16,9 +16,22 @@ export interface NewKey {
 
 export type KeyInfo = Omit<ApiKeyRow, "hash">;
 
+/** The name of the key SWITCHBOARD_ADMIN_KEY makes (a new value retires the keys of this name: boot.ts). */
+export const ENV_ADMIN_KEY_NAME = "admin (SWITCHBOARD_ADMIN_KEY)";
+
+/**
+ * What a listing shows of a key: its kind (`sk-sb-`, `sk-`) and 4 characters of the secret, whatever the key's
+ * length. Ten characters were kept before, 7 of them secret for a short `sk-…` key chosen for
+ * SWITCHBOARD_ADMIN_KEY; rows stored so are cut the same way when shown.
+ */
+export function keyPrefix(key: string): string {
+  const kind = key.startsWith("sk-sb-") ? 6 : key.startsWith("sk-") ? 3 : 0;
+  return key.slice(0, kind + 4);
+}
+
 export function publicKey(row: ApiKeyRow): KeyInfo {
   const { hash: _hash, ...rest } = row;
-  return rest;
+  return { ...rest, prefix: keyPrefix(row.prefix) };
 }
 
 export function createKey(store: Store, k: NewKey): { key: string; info: KeyInfo } {
@@ -30,7 +43,7 @@ export function createKey(store: Store, k: NewKey): { key: string; info: KeyInfo
     teams: k.teams ?? [],
     role: k.role ?? "user",
     hash: hashKey(key),
-    prefix: key.slice(0, 10),
+    prefix: keyPrefix(key),
     createdAt: Date.now(),
     expiresAt: k.expiresAt ?? null,
     revokedAt: null,
@@ -53,13 +66,35 @@ export class LastAdminKeyError extends Error {
   }
 }
 
-/** Revokes a key; the last working admin key is refused (nobody could manage the gateway any more). */
+/**
+ * Revokes a key; the last working admin key is refused (nobody could manage the gateway any more). The check and
+ * the update are one immediate transaction: two processes revoking the last two admin keys at once would otherwise
+ * both see the other's key still working, and both go ahead.
+ */
 export function revokeKey(store: Store, id: string): KeyInfo | undefined {
-  const row = store.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
-  if (!row) return undefined;
-  if (!row.revokedAt && isWorkingAdmin(row) && activeAdminKeys(store).every((k) => k.id === id)) throw new LastAdminKeyError(id);
-  if (!row.revokedAt) store.db.update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, id)).run();
-  return publicKey({ ...row, revokedAt: row.revokedAt ?? Date.now() });
+  return store.sqlite
+    .transaction(() => {
+      const row = store.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+      if (!row) return undefined;
+      if (!row.revokedAt && isWorkingAdmin(row) && activeAdminKeys(store).every((k) => k.id === id)) throw new LastAdminKeyError(id);
+      const revokedAt = row.revokedAt ?? Date.now();
+      if (!row.revokedAt) store.db.update(apiKeys).set({ revokedAt }).where(eq(apiKeys.id, id)).run();
+      return publicKey({ ...row, revokedAt });
+    })
+    .immediate();
+}
+
+/** Revokes the working keys of this name but `keep` (a rotated SWITCHBOARD_ADMIN_KEY); their ids. */
+export function retireKeys(store: Store, name: string, keep: string): string[] {
+  const ids = store.db
+    .select({ id: apiKeys.id, revokedAt: apiKeys.revokedAt })
+    .from(apiKeys)
+    .where(eq(apiKeys.name, name))
+    .all()
+    .filter((k) => k.id !== keep && !k.revokedAt)
+    .map((k) => k.id);
+  for (const id of ids) store.db.update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, id)).run();
+  return ids;
 }
 
 const isWorkingAdmin = (k: ApiKeyRow, now = Date.now()) => k.role === "admin" && !k.revokedAt && !(k.expiresAt && k.expiresAt <= now);

@@ -31,6 +31,8 @@ self.onmessage = (e) => {
   }
   db = new Database(e.data.file);
   db.exec("PRAGMA busy_timeout = 5000");
+  // a checkpoint copies pages through its own buffer: this connection needs next to no page cache
+  db.exec("PRAGMA cache_size = -64");
   const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
   timer = setInterval(() => {
     try {
@@ -51,7 +53,8 @@ export interface WalCheckpointer {
 
 export function startWalCheckpointer(store: Store, file: string, everyMs = CHECK_MS): WalCheckpointer {
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "application/javascript" }));
-  const worker = new Worker(url);
+  // smol: the Worker runs one statement on a timer; a small heap is all it needs
+  const worker = new Worker(url, { smol: true } as WorkerOptions);
   store.sqlite.exec("PRAGMA wal_autocheckpoint = 0");
   let failed = false;
   const takeOver = (why: string) => {

@@ -73,10 +73,10 @@ describe("admin API", () => {
     const spec = { name: "val-acct", provider: "openai", auth: { api_key: MOCK_KEY }, models: [{ name: "gpt-4o", types: ["chat"] }] };
     const twice = { ...spec, models: [{ name: "gpt-4o", types: ["chat"] }, { name: "gpt-4o", types: ["embedding"] }] };
     expect(await error(await g.admin("/accounts", { method: "POST", json: twice }))).toEqual({
-      message: "Invalid value at 'models[1].name': model 'gpt-4o' is listed twice in account 'val-acct' (also at models[0])",
+      message: "Invalid value for 'models[1].name': model 'gpt-4o' is listed twice in account 'val-acct' (also at models[0])",
       type: "invalid_request_error",
       param: "models[1].name",
-      code: null,
+      code: "invalid_value",
     });
     for (const provider of ["openai-compatible", "azure-openai"]) {
       expect(await error(await g.admin("/accounts", { method: "POST", json: { ...spec, provider } }))).toEqual({

@@ -182,7 +182,7 @@ describe("switchboard CLI", () => {
     write("      - { name: zeta, types: [chat] }\n      - { name: zeta, types: [embedding] }\n");
     const dup = run("--dry-run");
     expect(dup.code).toBe(2);
-    expect(dup.err).toBe(`error: ${file}: Invalid value at 'accounts[0].models[1].name': model 'zeta' is listed twice in account 'openai-main' (also at models[0])\n`);
+    expect(dup.err).toBe(`error: ${file}: Invalid value for 'accounts[0].models[1].name': model 'zeta' is listed twice in account 'openai-main' (also at models[0])\n`);
 
     writeFileSync(file, "accounts:\n  - name: openai-main\n    provider: openai\n    auth: { api_key: sk-literal-key-0042\n    models: []\n");
     const bad = run();

@@ -17,13 +17,13 @@ const account = (name: string, extra = "") => `  - name: ${name}\n    provider: 
 describe("gateway.yaml validation", () => {
   test("the same account name twice is an error naming it", () => {
     const msg = error(`accounts:\n${account("openai-main")}${account("anthropic-main")}${account("openai-main")}`);
-    expect(msg).toBe("gateway.yaml: Invalid value at 'accounts[2].name': account 'openai-main' is defined twice (also at accounts[0])");
+    expect(msg).toBe("gateway.yaml: Invalid value for 'accounts[2].name': account 'openai-main' is defined twice (also at accounts[0])");
   });
 
   test("the same model name twice in an account is an error naming it and where", () => {
     const models = "    models:\n      - { name: gpt-4o, types: [chat] }\n      - { name: gpt-4o-mini, types: [chat] }\n      - { name: gpt-4o, types: [embedding] }\n";
     const msg = error(`accounts:\n${account("aaa")}${account("openai-main", models)}`);
-    expect(msg).toBe("gateway.yaml: Invalid value at 'accounts[1].models[2].name': model 'gpt-4o' is listed twice in account 'openai-main' (also at models[0])");
+    expect(msg).toBe("gateway.yaml: Invalid value for 'accounts[1].models[2].name': model 'gpt-4o' is listed twice in account 'openai-main' (also at models[0])");
     // the same name in two accounts is fine
     expect(parseConfig(`accounts:\n${account("aaa", models.split("\n").slice(0, 2).join("\n") + "\n")}${account("bbb", models.split("\n").slice(0, 2).join("\n") + "\n")}`, "f", {}).accounts.length).toBe(2);
   });
