@@ -9,8 +9,8 @@
  * connection's reads and writes), so the fsyncs happen on the Worker's thread. Commits in WAL mode with
  * `synchronous = NORMAL` do not fsync, so the serving thread does no fsync at all.
  *
- * Costs ~4 MB of RSS (the Worker's own small heap). Should the Worker fail, the serving connection checkpoints
- * itself again as before. The Worker's code is inline (a Blob URL): nothing to ship beside the executable.
+ * Should the Worker fail, the serving connection checkpoints itself again as before. The Worker's code
+ * (checkpoint-worker.ts) is a second entry point of the executable: nothing to ship beside it.
  */
 import type { Store } from "./client.ts";
 
@@ -18,33 +18,6 @@ const CHECK_MS = 200;
 /** SQLite's default, restored on the serving connection if the Worker stops working */
 const AUTOCHECKPOINT_PAGES = 1000;
 
-const WORKER_SOURCE = `
-import { Database } from "bun:sqlite";
-let db;
-let timer;
-self.onmessage = (e) => {
-  if (e.data.stop) {
-    clearInterval(timer);
-    try { db?.close(); } catch {}
-    postMessage({ stopped: true });
-    return;
-  }
-  db = new Database(e.data.file);
-  db.exec("PRAGMA busy_timeout = 5000");
-  // a checkpoint copies pages through its own buffer: this connection needs next to no page cache
-  db.exec("PRAGMA cache_size = -64");
-  const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
-  timer = setInterval(() => {
-    try {
-      checkpoint.get();
-    } catch (err) {
-      // a busy or locked database: the next tick tries again; anything else ends the Worker (the server takes over)
-      if (!/busy|locked/i.test(String(err && err.message))) throw err;
-    }
-  }, e.data.everyMs);
-  postMessage({ started: true });
-};
-`;
 
 export interface WalCheckpointer {
   /** Stops the Worker (the serving connection's close checkpoints what is left). */
@@ -52,9 +25,8 @@ export interface WalCheckpointer {
 }
 
 export function startWalCheckpointer(store: Store, file: string, everyMs = CHECK_MS): WalCheckpointer {
-  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "application/javascript" }));
   // smol: the Worker runs one statement on a timer; a small heap is all it needs
-  const worker = new Worker(url, { smol: true } as WorkerOptions);
+  const worker = new Worker(workerEntry(), { smol: true } as WorkerOptions);
   store.sqlite.exec("PRAGMA wal_autocheckpoint = 0");
   let failed = false;
   const takeOver = (why: string) => {
@@ -66,8 +38,6 @@ export function startWalCheckpointer(store: Store, file: string, everyMs = CHECK
     } catch {}
   };
   worker.addEventListener("error", (e) => takeOver((e as ErrorEvent).message ?? "error"));
-  // (the URL is let go once the Worker has loaded its code from it)
-  worker.addEventListener("message", (e) => (e as MessageEvent).data?.started && URL.revokeObjectURL(url), { once: true });
   // the Worker alone must not keep the process alive
   (worker as Worker & { unref(): void }).unref();
   worker.postMessage({ file, everyMs });
@@ -92,4 +62,12 @@ export function startWalCheckpointer(store: Store, file: string, everyMs = CHECK
         worker.postMessage({ stop: true });
       }),
   };
+}
+
+/**
+ * Where the Worker's module is: in the executable, the second entry point (`npm run build` lays entry points out
+ * under /$bunfs/root/ by their path below src/); from source, the file beside this one.
+ */
+function workerEntry(): string {
+  return Bun.main.startsWith("/$bunfs/") ? "/$bunfs/root/db/checkpoint-worker.js" : new URL("./checkpoint-worker.ts", import.meta.url).href;
 }

@@ -23,8 +23,8 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(cwd: string, port: number) {
-  const proc = Bun.spawn(["./switchboard", "serve", "--port", String(port), "--host", "127.0.0.1", "--config", "gateway.yaml"], {
+async function start(cwd: string, port: number, extra: string[] = []) {
+  const proc = Bun.spawn(["./switchboard", "serve", "--port", String(port), "--host", "127.0.0.1", "--config", "gateway.yaml", ...extra], {
     cwd,
     env: { PATH: process.env.PATH ?? "", UPSTREAM_KEY: MOCK_KEY },
     stdout: "pipe",
@@ -35,7 +35,8 @@ async function start(cwd: string, port: number) {
 }
 
 test("dist binary runs from an empty directory and keeps its data across restarts", async () => {
-  const build = Bun.spawnSync([process.execPath, "build", "src/main.ts", "--compile", "--minify", "--outfile", join(dir, "build", "switchboard")], { cwd: root });
+  // as `npm run build` builds it: the checkpoint thread's module is a second entry point
+  const build = Bun.spawnSync([process.execPath, "build", "src/main.ts", "src/db/checkpoint-worker.ts", "--compile", "--minify", "--bytecode", "--outfile", join(dir, "build", "switchboard")], { cwd: root });
   expect(build.exitCode).toBe(0);
   const run = join(dir, "run");
   await Bun.write(join(run, ".keep"), "");
@@ -63,7 +64,8 @@ test("dist binary runs from an empty directory and keeps its data across restart
   expect(await first.proc.exited).toBe(0);
 
   // restart: no new admin key, the old one still works, the log of the first run is there
-  const second = await start(run, port + 1);
+  // (with the optional checkpoint thread: its Worker loads from inside the executable)
+  const second = await start(run, port + 1, ["--checkpoint-thread"]);
   expect(second.out).not.toContain("Admin API key");
   const logs = await fetch(`http://127.0.0.1:${port + 1}/admin/v1/logs`, { headers: { authorization: `Bearer ${admin}` } }).then((x) => x.json());
   expect(logs.data.length).toBe(1);
@@ -72,4 +74,5 @@ test("dist binary runs from an empty directory and keeps its data across restart
   expect(logs.data[0].costUsd).toBeCloseTo((11 * 0.15 + 7 * 0.6) / 1e6, 12);
   second.proc.kill("SIGTERM");
   expect(await second.proc.exited).toBe(0);
+  expect(await new Response(second.proc.stderr).text()).not.toContain("checkpoint thread stopped");
 }, 60_000);
