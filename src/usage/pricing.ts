@@ -121,7 +121,9 @@ export function catalogue(kind: ProviderKind): CatalogueEntry[] | undefined {
   const p = id ? prices().findProvider({ providerId: id }) : undefined;
   if (!p) return undefined;
   return p.models
-    .filter((m) => !m.deprecated)
+    // the catalogue's Google list holds the models Vertex AI serves, Anthropic's among them; the Gemini API serves
+    // Google's own only
+    .filter((m) => !m.deprecated && !(kind === "google-gemini" && /^claude/i.test(m.id)))
     .map((m) => {
       const prices = Array.isArray(m.prices) ? (m.prices.at(-1)?.prices ?? {}) : m.prices;
       return {

@@ -7,6 +7,7 @@ import { convertAnthropicUsage } from "../../src/providers/anthropic/convert-ant
 import type { ModelRecord, ProviderKind, Target } from "../../src/providers/types.ts";
 import { normalizeUsage, usageFromJsonText, withProvider } from "../../src/usage/normalize.ts";
 import { configuredCost, costOf } from "../../src/usage/pricing.ts";
+import { catalogue } from "../../src/usage/pricing.ts";
 
 const target = (provider: ProviderKind, modelId: string, cost?: ModelRecord["cost"]): Target =>
   ({ account: { name: "a", provider } as any, model: { account: "a", name: "m", modelId, types: ["chat"], cost }, id: "a/m" }) as Target;
@@ -118,4 +119,12 @@ describe("cost", () => {
     // configured prices: cache_write_1h defaults to cache_write
     expect(configuredCost({ input: 1, output: 1, cache_write: 2 }, u)).toBeCloseTo((100 + 2000 + 1500 * 2 + 50) / 1e6, 15);
   });
+});
+
+test("the google-gemini catalogue lists Google's models only; google-vertex also the Claude models Vertex AI serves", () => {
+  const gemini = catalogue("google-gemini")!.map((m) => m.id);
+  const vertex = catalogue("google-vertex")!.map((m) => m.id);
+  expect(gemini.some((id) => id.startsWith("gemini"))).toBe(true);
+  expect(gemini.some((id) => /claude/i.test(id))).toBe(false);
+  expect(vertex.some((id) => /claude/i.test(id))).toBe(true);
 });
