@@ -14,5 +14,10 @@ const compiled = argv[1]?.startsWith("/$bunfs/") ?? false;
 const command = argv[2];
 if (command === "serve" && process.env.BUN_JSC_useFTLJIT === undefined && typeof process.execve === "function" && process.platform !== "win32") {
   const args = compiled ? [process.execPath, ...argv.slice(2)] : argv;
-  process.execve(process.execPath, args, { ...process.env, BUN_JSC_useFTLJIT: "0" });
+  try {
+    process.execve(process.execPath, args, { ...process.env, BUN_JSC_useFTLJIT: "0" });
+  } catch (e) {
+    // (an executable that cannot be run again, such as one deleted while it starts: this process goes on, with FTL)
+    console.error(`serve: could not restart without the FTL JIT tier (${(e as Error)?.message}); running with it`);
+  }
 }
