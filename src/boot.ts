@@ -8,7 +8,7 @@ import { DEFAULT_SETTINGS, type Gateway, type GatewaySettings } from "./core/gat
 import { Registry } from "./core/registry.ts";
 import { createMasterKey, decryptJson, hashKey, MasterKeyError, readMasterKey } from "./core/secrets.ts";
 import { openStore, type Store } from "./db/client.ts";
-import { createKey, ENV_ADMIN_KEY_NAME, findKeyByHash, hasAdminKey, retireKeys } from "./db/keys-repo.ts";
+import { createKey, ENV_ADMIN_KEY_NAME, findKeyByHash, hasAdminKey, listKeys } from "./db/keys-repo.ts";
 import { LogWriter } from "./usage/log-writer.ts";
 import { fetchClient, pooledFetch, type UpstreamFetch } from "./providers/http1.ts";
 
@@ -95,31 +95,33 @@ export function checkEnvAdminKey(fromEnv: string | undefined): void {
 }
 
 /**
- * The admin key a start guarantees. SWITCHBOARD_ADMIN_KEY, when set, works after start or the start fails: a new
- * value is registered and retires the key an earlier value made (rotation: change the variable, restart); a value
- * that is a revoked, expired or non-admin key is an error, not a start without a working admin key. Without it,
- * a key is generated on the first start (or when every admin key has expired) and returned, to be printed once.
- * `say` gets what the start should tell the operator (a retired key).
+ * The admin key a start guarantees. SWITCHBOARD_ADMIN_KEY, when set, is registered if it is new. A value that is a
+ * revoked, expired or non-admin key is not brought back (a leaked key that was revoked stays revoked) and does not
+ * stop the start either (a service that restarts would loop): the start says so and goes on, and if then no admin
+ * key works, one is generated as on the first start. Keys earlier values made stay as they are (a start never
+ * revokes a key someone may still use): the start lists the ones still working, to revoke by hand. Without it, a
+ * key is generated on the first start (or when every admin key has expired) and returned, to be printed once.
+ * `say` gets what the start should tell the operator.
  */
 export function ensureAdminKey(gw: Gateway, fromEnv?: string, say: (line: string) => void = console.log): string | undefined {
   if (fromEnv) {
     checkEnvAdminKey(fromEnv);
-    const retired = gw.store.sqlite
+    const envKey = gw.store.sqlite
       .transaction(() => {
         const row = findKeyByHash(gw.store, hashKey(fromEnv));
-        if (row) {
-          const why = row.revokedAt ? "has been revoked" : row.expiresAt && row.expiresAt <= Date.now() ? "has expired" : row.role !== "admin" ? "is not an admin key" : undefined;
-          if (why) throw new Error(`SWITCHBOARD_ADMIN_KEY is the key ${row.id} ('${row.name}'), which ${why}: set SWITCHBOARD_ADMIN_KEY to a new value (it replaces the earlier one), or unset it`);
-          // (keys earlier values made before a change retired them, as it does now)
-          return retireKeys(gw.store, ENV_ADMIN_KEY_NAME, row.id);
-        }
-        const { info } = createKey(gw.store, { name: ENV_ADMIN_KEY_NAME, subject: "user:admin", role: "admin", key: fromEnv });
-        return retireKeys(gw.store, ENV_ADMIN_KEY_NAME, info.id);
+        if (row) return { row, made: false };
+        return { row: createKey(gw.store, { name: ENV_ADMIN_KEY_NAME, subject: "user:admin", role: "admin", key: fromEnv }).info, made: true };
       })
       .immediate();
     gw.registry.reload();
-    if (retired.length) say(`SWITCHBOARD_ADMIN_KEY changed: the key the earlier value made (${retired.join(", ")}) is revoked`);
-    return undefined;
+    const { row } = envKey;
+    const why = row.revokedAt ? "has been revoked" : row.expiresAt && row.expiresAt <= Date.now() ? "has expired" : row.role !== "admin" ? "is not an admin key" : undefined;
+    if (why) say(`SWITCHBOARD_ADMIN_KEY is the key ${row.id} ('${row.name}'), which ${why}: it does not work; set SWITCHBOARD_ADMIN_KEY to a new value, or unset it`);
+    if (envKey.made) {
+      const others = otherEnvKeys(gw, row.id);
+      if (others.length) say(`SWITCHBOARD_ADMIN_KEY has a new value; keys earlier values made still work (${others.join(", ")}): revoke them with 'switchboard keys revoke ID' once nothing uses them`);
+    }
+    if (!why) return undefined;
   }
   if (hasAdminKey(gw.store)) return undefined;
   // the first start, or every admin key expired: a new one, printed once like the first
@@ -127,6 +129,14 @@ export function ensureAdminKey(gw: Gateway, fromEnv?: string, say: (line: string
   const { key } = createKey(gw.store, { name: first.n === 0 ? "admin (first start)" : "admin (no working admin key at start)", subject: "user:admin", role: "admin" });
   gw.registry.reload();
   return key;
+}
+
+/** The working admin keys earlier SWITCHBOARD_ADMIN_KEY values made, but `current`. */
+function otherEnvKeys(gw: Gateway, current: string): string[] {
+  const now = Date.now();
+  return listKeys(gw.store)
+    .filter((k) => k.name === ENV_ADMIN_KEY_NAME && k.id !== current && k.role === "admin" && !k.revokedAt && !(k.expiresAt && k.expiresAt <= now))
+    .map((k) => k.id);
 }
 
 /** The hot routes and the fallback to the Elysia app, with CORS around both when it is on (nothing added when off). */

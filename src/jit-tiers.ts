@@ -13,7 +13,8 @@ const argv = process.argv;
 const compiled = argv[1]?.startsWith("/$bunfs/") ?? false;
 const command = argv[2];
 if (command === "serve" && process.env.BUN_JSC_useFTLJIT === undefined && typeof process.execve === "function" && process.platform !== "win32") {
-  const args = compiled ? [process.execPath, ...argv.slice(2)] : argv;
+  // argv[0] as it was given (`./switchboard`, `bun`): `ps` and `pgrep` show the process as they did before
+  const args = [process.argv0 || process.execPath, ...argv.slice(compiled ? 2 : 1)];
   try {
     process.execve(process.execPath, args, { ...process.env, BUN_JSC_useFTLJIT: "0" });
   } catch (e) {

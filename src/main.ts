@@ -52,12 +52,12 @@ ${COMMON}
                    passes N MB (env SWITCHBOARD_HEAP_LIMIT_MB, default 10; 0: leave it to the runtime)
   --checkpoint-thread  WAL checkpoints (and their fsyncs) on a thread of their own instead of in a request-log
                    write: no fsync on the thread that serves requests, for a slow or busy disk; ~6 MB more RSS
-                   (env SWITCHBOARD_CHECKPOINT_THREAD=1)
+                   (env SWITCHBOARD_CHECKPOINT_THREAD=1 or true)
 
 On first start it creates the data dir, the database, a master key file (0600) and an admin API key that it prints
-once (after it listens: a start that cannot bind makes none). SWITCHBOARD_ADMIN_KEY sets the admin key instead: it
-works after every start, or the start fails (a revoked or expired key); a new value revokes the key the previous
-value made. A master.key that is missing or does not match the database is an error, never replaced.
+once (after it listens: a start that cannot bind makes none). SWITCHBOARD_ADMIN_KEY sets the admin key instead; a value
+that is a revoked or expired key is not brought back (the start says so, and makes a new key if no admin key works);
+keys earlier values made keep working and are listed at start, to revoke by hand. A master.key that is missing or does not match the database is an error, never replaced.
 SIGTERM/SIGINT stop gracefully (grace period SWITCHBOARD_SHUTDOWN_GRACE_MS, default 30000); SIGHUP re-applies
 --config (the environment is not re-read: restart for a new \${VAR} value).`,
   apply: `Usage: switchboard apply -f gateway.yaml [--dry-run] [--data-dir DIR]
@@ -260,7 +260,7 @@ async function runServe(dataDir: string, o: Record<string, any>): Promise<number
   // opt-in: WAL checkpoints (and their fsyncs) on a thread of their own, not in a request-log flush
   // (db/wal-checkpointer.ts; off by default: the Worker costs ~6 MB of RSS, and on a quiet disk a checkpoint's
   // fsync takes a few ms)
-  const checkpointer = o["checkpoint-thread"] || env.SWITCHBOARD_CHECKPOINT_THREAD === "1" ? startWalCheckpointer(gw.store, join(dataDir, "switchboard.db")) : null;
+  const checkpointer = o["checkpoint-thread"] || /^(1|true|yes|on)$/i.test(env.SWITCHBOARD_CHECKPOINT_THREAD ?? "") ? startWalCheckpointer(gw.store, join(dataDir, "switchboard.db")) : null;
   console.log(`switchboard ${VERSION} listening on ${url} (data: ${dataDir})`);
 
   let stopping = false;

@@ -30,7 +30,8 @@ export function parseConfig(text: string, file = "config", env: Record<string, s
     throw yamlError(e);
   }
   checkTopLevel(doc.contents, raw, file, (offset) => lineColumn(text, marked.toOriginal(offset)));
-  const interpolated = interpolate(raw, env, file, "");
+  // only `accounts` is the config (the others checkTopLevel lets through are ignored, their ${VAR}s too)
+  const interpolated = interpolate({ accounts: (raw as Record<string, unknown>).accounts }, env, file, "");
   try {
     return validateConfig(interpolated);
   } catch (e) {
@@ -40,7 +41,8 @@ export function parseConfig(text: string, file = "config", env: Record<string, s
 }
 
 /**
- * The file's top level, before anything else: a mapping whose only key is `accounts`, holding a list. A file that
+ * The file's top level, before anything else: a mapping whose only key is `accounts`, holding a list (beside
+ * `version` and keys of the file's own, `x-…`, which are ignored). A file that
  * is empty, misspells `accounts:` or leaves its value out would otherwise read as "no accounts", and apply would
  * delete every account the file made; deleting them all takes an explicit `accounts: []`.
  */
@@ -52,9 +54,12 @@ function checkTopLevel(contents: unknown, raw: unknown, file: string, at: (offse
   }
   for (const item of contents.items) {
     const name = isScalar(item.key) ? String(item.key.value) : String(item.key);
-    if (name === "accounts") continue;
+    // `x-…` keys are the file's own (a block of YAML anchors, as Compose files do it), `version` a label: both ignored
+    if (name === "accounts" || name === "version" || name.startsWith("x-")) continue;
     const where = isScalar(item.key) && item.key.range ? ` at ${at(item.key.range[0])}` : "";
-    throw new ConfigError(`${file}: unknown top-level key '${name.slice(0, 100)}'${where} (the only one is 'accounts')`);
+    throw new ConfigError(
+      `${file}: unknown top-level key '${name.slice(0, 100)}'${where} (the only one is 'accounts'; a block of your own, such as YAML anchors, goes under a key starting with 'x-')`,
+    );
   }
   const accounts = (raw as Record<string, unknown>).accounts;
   if (accounts === undefined) throw new ConfigError(empty);

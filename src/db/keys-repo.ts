@@ -84,19 +84,6 @@ export function revokeKey(store: Store, id: string): KeyInfo | undefined {
     .immediate();
 }
 
-/** Revokes the working keys of this name but `keep` (a rotated SWITCHBOARD_ADMIN_KEY); their ids. */
-export function retireKeys(store: Store, name: string, keep: string): string[] {
-  const ids = store.db
-    .select({ id: apiKeys.id, revokedAt: apiKeys.revokedAt })
-    .from(apiKeys)
-    .where(eq(apiKeys.name, name))
-    .all()
-    .filter((k) => k.id !== keep && !k.revokedAt)
-    .map((k) => k.id);
-  for (const id of ids) store.db.update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, id)).run();
-  return ids;
-}
-
 const isWorkingAdmin = (k: ApiKeyRow, now = Date.now()) => k.role === "admin" && !k.revokedAt && !(k.expiresAt && k.expiresAt <= now);
 
 function activeAdminKeys(store: Store): ApiKeyRow[] {

@@ -109,6 +109,8 @@ const scenarios: Record<string, (body: any) => Response> = {
       { ...chunk({}), choices: [{ index: 0, delta: { content: "done" }, finish_reason: "stop" }] },
       { ...chunk({}), choices: [{ index: 1, delta: { content: "still go" }, finish_reason: null }] },
     ]),
+  // n = 2 asked, a server that ignores n: one choice, finished, no [DONE]
+  "n2-ignored": () => sse([chunk({ role: "assistant", content: "" }), chunk({ content: "one" }), chunk({}, "stop")]),
   // reasoning under vLLM's name, then content only once the test lets it go
   reasoning: () => gated("reasoning", [chunk({ role: "assistant", content: "" }), chunk({ reasoning: "thinking…" })], [chunk({ content: "answer" }), chunk({}, "stop"), "[DONE]"]),
   // [DONE], then the body stays open (and sends more) until the test lets it go
@@ -414,6 +416,14 @@ describe("streams as self-hosted servers write them (found by a second black-box
     })().catch((x) => x);
     expect(e).toBeInstanceOf(OpenAI.APIError);
     expect(String(e.message)).toContain("engine died");
+  });
+
+  test("with n = 2 from a server that ignores n (one choice, finished, no [DONE]): a whole stream, ended with [DONE]", async () => {
+    const res = await rawChat({ ...ask("compat/m", "n2-ignored"), stream: true, n: 2 });
+    const ev = await events(res);
+    expect(ev.at(-1)).toBe("[DONE]");
+    expect(ev.some((e) => e.includes('"one"'))).toBe(true);
+    expect(rowOf(res.headers.get("x-request-id")).status).toBe(200);
   });
 
   test("with n = 2 a stream that ends before every choice finished is cut off: an error event, not [DONE]", async () => {

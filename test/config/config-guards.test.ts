@@ -37,8 +37,15 @@ const ONE = "accounts:\n  - name: main\n    provider: openai\n    auth: { api_ke
 
 describe("a file that would delete every account by mistake is refused", () => {
   test("an unknown top-level key is an error naming it, with its line and column", () => {
-    expect(error("acounts:\n  - name: main\n    provider: openai\n    auth: {}\n")).toBe("gateway.yaml: unknown top-level key 'acounts' at line 1, column 1 (the only one is 'accounts')");
-    expect(error(`${ONE}  # comment\nmodels: []\n`)).toBe("gateway.yaml: unknown top-level key 'models' at line 7, column 1 (the only one is 'accounts')");
+    const hint = "(the only one is 'accounts'; a block of your own, such as YAML anchors, goes under a key starting with 'x-')";
+    expect(error("acounts:\n  - name: main\n    provider: openai\n    auth: {}\n")).toBe(`gateway.yaml: unknown top-level key 'acounts' at line 1, column 1 ${hint}`);
+    expect(error(`${ONE}  # comment\nmodels: []\n`)).toBe(`gateway.yaml: unknown top-level key 'models' at line 7, column 1 ${hint}`);
+  });
+
+  test("keys of the file's own (x-…, e.g. a block of YAML anchors) and a version label are allowed and ignored", () => {
+    const yaml = `version: 1\nx-defaults: &models\n  - { name: m, types: [chat] }\naccounts:\n  - name: main\n    provider: openai\n    auth: { api_key: sk-test-0001 }\n    models: *models\n`;
+    const cfg = parseConfig(yaml, "gateway.yaml", {});
+    expect(cfg.accounts.map((a: any) => [a.name, a.models.map((m: any) => m.name)])).toEqual([["main", ["m"]]]);
   });
 
   test("an empty file, one without 'accounts:', or 'accounts:' with no value is an error; the accounts stay", () => {

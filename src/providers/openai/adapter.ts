@@ -62,8 +62,11 @@ export function openAIItemSource(body: ReadableStream<Uint8Array>, account: stri
   };
   let done = false;
   let events = 0;
-  // choices finished (a finish_reason that is a string): a stream that ends without [DONE] must have finished all
+  // choices finished (a finish_reason that is a string): a stream that ends without [DONE] must have finished every
+  // choice it sent. With n > 1 every event is parsed, for the choices it names (a server may ignore n and send one)
   let finishes = 0;
+  const multi = choices > 1;
+  let choicesSeen = 1;
   // the stream's own id, for chunks that lack one
   let streamId: string | undefined;
   return sseItemSource(
@@ -85,8 +88,8 @@ export function openAIItemSource(body: ReadableStream<Uint8Array>, account: stri
         return;
       }
       events++;
-      if (FINISHED.test(data)) finishes++;
-      if (content && fill === null && isPlainChunkText(data)) {
+      if (!multi && FINISHED.test(data)) finishes++;
+      if (content && fill === null && !multi && isPlainChunkText(data)) {
         out.enqueue({ text: data });
         return;
       }
@@ -107,6 +110,12 @@ export function openAIItemSource(body: ReadableStream<Uint8Array>, account: stri
         return;
       }
       if (streamId === undefined && typeof obj?.id === "string" && obj.id !== "") streamId = obj.id;
+      if (multi && Array.isArray(obj?.choices)) {
+        for (const c of obj.choices) {
+          if (typeof c?.index === "number" && c.index >= choicesSeen) choicesSeen = c.index + 1;
+          if (typeof c?.finish_reason === "string") finishes++;
+        }
+      }
       if (obj.id === undefined || obj.created === undefined || obj.object === undefined || obj.model === undefined) {
         fill ??= { id: streamId ?? defaults?.id ?? "chatcmpl-gw", created: obj.created ?? Math.floor(Date.now() / 1000), model: obj.model ?? defaults?.model ?? "" };
         withChunkFields(obj, fill, "chat.completion.chunk");
@@ -136,7 +145,7 @@ export function openAIItemSource(body: ReadableStream<Uint8Array>, account: stri
       sendGroqUsage(out);
       // a stream that stops without [DONE] and without finishing was cut off: the client is told, not sent a [DONE]
       // (a stream without a single event is the empty stream readUntilContent reports)
-      if (!done && events > 0 && finishes < choices) out.enqueue({ error: truncatedStream(account) });
+      if (!done && events > 0 && finishes < (multi ? Math.min(choices, choicesSeen) : 1)) out.enqueue({ error: truncatedStream(account) });
     },
   );
 }
