@@ -22,23 +22,13 @@ import { VERSION } from "./version.ts";
 
 export const INFERENCE_PREFIXES = ["/v1", "/api/llm", "/api/llm/api/inference/openai"] as const;
 
-function inferenceApi(gw: Gateway, prefix: string) {
-  const typedHandlers = typedRoutes(gw);
+function inferenceApi(gw: Gateway, prefix: string, typedHandlers: TypedHandlers) {
   let api = new Elysia({ prefix }).derive(({ request }) => ({ principal: authenticate(gw.registry, request.headers) }));
   // the endpoints whose model picks the account, other than the hot ones (chat completions, embeddings)
   // (bodies read by the handlers themselves: parse none; the cast keeps the chain's type, which a loop cannot)
-  // (a refusal before the call starts, such as a body that is not JSON, is logged too: `rejected`)
-  for (const e of JSON_ENDPOINTS) {
-    api = api.post(e.path, ({ principal, request }) => modelJson(gw, principal, request, e.path, e.type).catch((err) => Promise.reject(rejected(gw, principal, e.path.slice(1), err))), {
-      parse: "none",
-    }) as any;
-  }
-  for (const e of FORM_ENDPOINTS) {
-    api = api.post(
-      e.path,
-      ({ principal, request }) => modelForm(gw, principal, request, e.path, e.type, e.file).catch((err) => Promise.reject(rejected(gw, principal, e.path.slice(1), err))),
-      { parse: "none" },
-    ) as any;
+  for (const e of [...JSON_ENDPOINTS, ...FORM_ENDPOINTS]) {
+    const handler = typedHandlers[e.path]!;
+    api = api.post(e.path, async ({ principal, request }) => handler(principal, request), { parse: "none" }) as any;
   }
   return api
     // a listing is not logged, but its answer carries an id like every other (the SDK's `_request_id`)
@@ -64,9 +54,15 @@ function inferenceApi(gw: Gateway, prefix: string) {
     );
 }
 
-/** POST handlers of the typed endpoints by path, for a path that reaches the pass-through route spelled another way. */
-function typedRoutes(gw: Gateway): Record<string, (p: Principal, request: Request) => Promise<Response>> {
-  const out: Record<string, (p: Principal, request: Request) => Promise<Response>> = {};
+type TypedHandlers = Record<string, (p: Principal, request: Request) => Promise<Response>>;
+
+/**
+ * POST handlers of the typed endpoints by path: the routes of the JSON and form endpoints, and what a path that
+ * reaches the pass-through route spelled another way is served by. A refusal before the call starts (a body that is
+ * not JSON) is logged too: `rejected`.
+ */
+function typedRoutes(gw: Gateway): TypedHandlers {
+  const out: TypedHandlers = {};
   // the hot routes authenticate again (the same key, cached): a rare path, not worth a second entry point
   for (const [path, r] of Object.entries(hotRoutes(gw, [""]))) out[path] = (_p, request) => r.POST(request);
   const logged = (path: string, run: (p: Principal, request: Request) => Promise<Response>) => (p: Principal, request: Request) =>
@@ -110,6 +106,7 @@ export function createApp(gw: Gateway) {
     .onError(({ code, error }) => toErrorResponse(code, error))
     .get("/health", () => ({ status: "ok", version: VERSION }))
     .use(adminApi(gw));
-  for (const prefix of INFERENCE_PREFIXES) app = app.use(inferenceApi(gw, prefix)) as any;
+  const typed = typedRoutes(gw);
+  for (const prefix of INFERENCE_PREFIXES) app = app.use(inferenceApi(gw, prefix, typed)) as any;
   return app;
 }
