@@ -10,6 +10,7 @@ import OpenAI from "openai";
 import { startGateway, type TestGateway } from "../helpers/gateway.ts";
 import { fakeUpstream } from "../helpers/upstream.ts";
 import { schemaErrors } from "../helpers/openapi.ts";
+import { sseData } from "../helpers/sse.ts";
 
 const sse = (events: (object | string)[]) =>
   new Response(events.map((e) => `data: ${typeof e === "string" ? e : JSON.stringify(e)}\n\n`).join(""), { headers: { "content-type": "text/event-stream" } });
@@ -208,11 +209,7 @@ const rowOf = (id: string | null | undefined) => g.logs().find((r) => r.id === i
 
 /** A stream's events as the client reads them, as text (`data:` payloads). */
 async function events(res: Response): Promise<string[]> {
-  const text = await res.text();
-  return text
-    .split("\n\n")
-    .filter((e) => e.startsWith("data: "))
-    .map((e) => e.slice(6));
+  return sseData(await res.text());
 }
 
 async function rawChat(body: object, headers: Record<string, string> = {}, path = "/v1/chat/completions") {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chunks, MOCK_KEY, startOpenAIMock, type OpenAIMock } from "../mocks/openai.ts";
 import { openAIAccountConfig, startGateway, type TestGateway } from "../helpers/gateway.ts";
+import { sseData } from "../helpers/sse.ts";
 
 let mock: OpenAIMock;
 let g: TestGateway;
@@ -28,10 +29,9 @@ test("a quiet upstream stream gets SSE comment heartbeats; the SDK still sees ev
   });
   const text = await res.text();
   expect(text).toContain(": keep-alive\n\n");
-  const data = text
-    .split("\n\n")
-    .filter((e) => e.startsWith("data: ") && !e.includes("[DONE]"))
-    .map((e) => JSON.parse(e.slice(6)));
+  const data = sseData(text)
+    .filter((d) => d !== "[DONE]")
+    .map((d) => JSON.parse(d));
   expect(data.map((c) => c.choices[0]?.delta?.content ?? "").join("")).toBe("slow words");
   expect(data.every((c) => c.provider === "openai-main" && !("usage" in c))).toBe(true);
   expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);

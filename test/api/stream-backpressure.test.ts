@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startGateway, type TestGateway } from "../helpers/gateway.ts";
 import { fakeUpstream } from "../helpers/upstream.ts";
+import { sseData } from "../helpers/sse.ts";
 
 /** ~8 KB of content per event, 48 MB in all: several times what the sockets' buffers on both sides hold */
 const EVENTS = 6_000;
@@ -83,8 +84,8 @@ afterAll(async () => {
   upstream.stop(true);
 });
 
-/** The SSE data lines of a chunked HTTP/1.1 response. */
-function sseData(raw: Buffer): string[] {
+/** The SSE data lines of a raw chunked HTTP/1.1 response (its chunk framing taken off first). */
+function chunkedSseData(raw: Buffer): string[] {
   const head = raw.indexOf("\r\n\r\n");
   expect(raw.toString("latin1", 0, head)).toContain("HTTP/1.1 200");
   const body: Buffer[] = [];
@@ -96,11 +97,7 @@ function sseData(raw: Buffer): string[] {
     body.push(raw.subarray(eol + 2, eol + 2 + size));
     at = eol + 2 + size + 2;
   }
-  return Buffer.concat(body)
-    .toString("utf8")
-    .split("\n\n")
-    .filter((e) => e.startsWith("data: "))
-    .map((e) => e.slice(6));
+  return sseData(Buffer.concat(body).toString("utf8"));
 }
 
 test("a client that stops reading holds the upstream back; when it reads again, every event arrives in order", async () => {
@@ -148,7 +145,7 @@ test("a client that stops reading holds the upstream back; when it reads again, 
   expect(laterStill - whileStalled).toBeLessThan(EVENTS / 50);
 
   // then everything: nothing lost, nothing out of order, the usage chunk hidden (not asked for)
-  const data = sseData(Buffer.concat(parts));
+  const data = chunkedSseData(Buffer.concat(parts));
   expect(data.at(-1)).toBe("[DONE]");
   const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
   expect(chunks).toHaveLength(EVENTS);

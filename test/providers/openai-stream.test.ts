@@ -8,6 +8,7 @@ import { encodeChatStream, type StreamHooks } from "../../src/http/sse.ts";
 import { isPlainChunkText, openAIItemSource } from "../../src/providers/openai/adapter.ts";
 import { itemStream } from "../../src/providers/upstream.ts";
 import { sharedPath } from "../helpers/shared.ts";
+import { sseData } from "../helpers/sse.ts";
 
 const enc = new TextEncoder();
 const base = { id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: "gpt-4o-mini" };
@@ -48,10 +49,7 @@ async function client(events: string[], hooks: Partial<StreamHooks> = {}) {
     ...hooks,
   });
   const text = await new Response(out).text();
-  const data = text
-    .split("\n\n")
-    .filter((e) => e.startsWith("data: "))
-    .map((e) => e.slice(6));
+  const data = sseData(text);
   return { text, data, firstToken, ended: ended as { usage: any; error: any } | null };
 }
 
