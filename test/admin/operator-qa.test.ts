@@ -23,12 +23,7 @@ afterAll(async () => {
   mock.close();
 });
 
-const as = (key: string) => (path: string, init: { method?: string; json?: unknown } = {}) =>
-  fetch(g.url + "/admin/v1" + path, {
-    method: init.method ?? "GET",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: init.json !== undefined ? JSON.stringify(init.json) : undefined,
-  });
+const as = (key: string) => (path: string, init: { method?: string; json?: unknown } = {}) => g.admin(path, init, key);
 
 const account = (name: string, extra: Record<string, unknown> = {}) => ({
   name,

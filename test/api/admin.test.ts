@@ -213,8 +213,7 @@ ${extra}`);
     applyConfig(g.gw, file());
     g.gw.registry.reload();
     const mia = g.key("user:mia@example.com");
-    const asMia = (path: string, init: RequestInit & { json?: unknown } = {}) =>
-      fetch(g.url + "/admin/v1" + path, { ...init, headers: { authorization: `Bearer ${mia}`, "content-type": "application/json" }, body: init.json !== undefined ? JSON.stringify(init.json) : undefined });
+    const asMia = (path: string, init: RequestInit & { json?: unknown } = {}) => g.admin(path, init, mia);
     const shown = await (await asMia("/accounts/managed")).json();
     expect(shown.auth.api_key).toBe("<redacted>");
     // the shown account with another base URL, its credential kept: refused

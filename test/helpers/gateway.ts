@@ -16,7 +16,8 @@ export interface TestGateway {
   adminKey: string;
   key(subject: string, opts?: { teams?: string[]; role?: "admin" | "user"; expiresAt?: number }): string;
   client(key: string, prefix?: string): OpenAI;
-  admin(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  /** an admin API call, with the admin key or the key given (an account manager's, a user's) */
+  admin(path: string, init?: RequestInit & { json?: unknown }, key?: string): Promise<Response>;
   /** flush queued request logs and return them, newest first */
   logs(): any[];
   close(): Promise<void>;
@@ -41,10 +42,10 @@ export async function startGateway(yaml: string, settings: Partial<GatewaySettin
       return k;
     },
     client: (key, prefix = "/v1") => new OpenAI({ apiKey: key, baseURL: url + prefix, maxRetries: 0 }),
-    admin: (path, init = {}) =>
+    admin: (path, init = {}, key = adminKey) =>
       fetch(url + "/admin/v1" + path, {
         ...init,
-        headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json", ...(init.headers as any) },
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...(init.headers as any) },
         body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
       }),
     logs() {
