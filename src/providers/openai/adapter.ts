@@ -251,7 +251,7 @@ export function isPlainChunkText(data: string): boolean {
 function completionResult(ctx: CallContext, text: string): ChatResult {
   // (braces at both ends, checked in place: an answer cut short or with text after it is not passed on as a 200;
   // what lies between them is sent on as written, not parsed)
-  if (!startsWithBrace(text) || !endsWithBrace(text)) throw malformedAnswer(ctx.target.account.name, "the answer is not a JSON object");
+  if (!isBraced(text)) throw malformedAnswer(ctx.target.account.name, "the answer is not a JSON object");
   // parsed only when it names an error: an answer is sent on as its text
   if (ERROR_KEY.test(text)) parsedAnswer(ctx.target.account.name, text, "choices");
   // a self-hosted server's answer without a field OpenAI's schema requires: given it
@@ -302,21 +302,16 @@ function completionAsStream(ctx: CallContext, text: string): ChatResult {
   return { stream: true, items: fixedItemSource(completionToChunks(withChunkFields(body, callDefaults(ctx), "chat.completion")).map((chunk) => ({ chunk }))) };
 }
 
-/** Whether the text ends with `}` before any blanks (checked in place). */
-function endsWithBrace(text: string): boolean {
-  for (let i = text.length - 1; i >= 0; i--) {
-    const c = text.charCodeAt(i);
-    if (c === 125) return true;
-    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return false;
-  }
-  return false;
+/** Whether the text's first character but blanks is `{` and its last `}` (checked in place). */
+function isBraced(text: string): boolean {
+  return edgeIs(text, 0, 1, 123) && edgeIs(text, text.length - 1, -1, 125);
 }
 
-/** Whether the text starts with `{` after any blanks (checked in place). */
-function startsWithBrace(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
+/** Whether the first character but blanks, walking from `from` by `step`, is `code`. */
+function edgeIs(text: string, from: number, step: 1 | -1, code: number): boolean {
+  for (let i = from; i >= 0 && i < text.length; i += step) {
     const c = text.charCodeAt(i);
-    if (c === 123) return true;
+    if (c === code) return true;
     if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return false;
   }
   return false;
